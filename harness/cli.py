@@ -1,0 +1,262 @@
+"""`mlptune`: the command line. `mlptune tune` runs the search by hand; `mlptune baselines` manages baselines."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from harness.errors import InputError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+TUNE_DEFAULTS = {
+    "dataset": "fashion-mnist", "data_dir": None, "validate_on": "split", "train_size": None,
+    "n_calls": 50, "epochs": 5, "batch_size": 64, "seed": 0,
+}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (problem and fix) and exit status 2."""
+
+    def error(self, message: str):  # noqa: D102
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="mlptune", description="Bayesian hyperparameter tuning of Keras models, and its regression tests.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    tune = commands.add_parser("tune", help="run a hyperparameter search by hand",
+                               description="Search the seed MLP's hyperparameters with a Gaussian process (EI).")
+    tune.add_argument("--dataset", choices=("fashion-mnist", "digits"), help="data to tune on (default fashion-mnist)")
+    tune.add_argument("--data-dir", help="folder with the four Fashion-MNIST IDX files "
+                      "(default /usr/share/datasets/fashion-mnist, then ~/.keras/datasets/fashion-mnist)")
+    tune.add_argument("--n-calls", type=_positive_int, help="number of trials (default 50)")
+    tune.add_argument("--epochs", type=_positive_int, help="training epochs per trial (default 5)")
+    tune.add_argument("--batch-size", type=_positive_int, help="batch size (default 64)")
+    tune.add_argument("--seed", type=_non_negative_int, help="search seed; same seed, same trials (default 0)")
+    tune.add_argument("--validate-on", choices=("split", "test"),
+                      help="split: score on a held-out sixth of the training set (default); "
+                           "test: score on the test set, as the seed blog did")
+    tune.add_argument("--train-size", type=_positive_int,
+                      help="use a stratified subset of this many training examples (default all)")
+    tune.add_argument("--out", type=Path, help="run directory (default runs/<dataset>-<time>); must not exist yet")
+    tune.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR after a crash or Ctrl-C")
+
+    baselines = commands.add_parser("baselines", help="create, refresh or list tuning baselines")
+    baseline_commands = baselines.add_subparsers(dest="baselines_command", required=True, parser_class=OneLineParser)
+    update = baseline_commands.add_parser(
+        "update", help="run tuning tests with --tune --update-baselines",
+        description="Run pytest --tune --update-baselines with the given pytest arguments.")
+    update.add_argument("pytest_args", nargs=argparse.REMAINDER, help="arguments passed to pytest (test ids, --n-calls, ...)")
+    show = baseline_commands.add_parser("show", help="table of every stored baseline and drift across environments")
+    show.add_argument("--baselines-dir", type=Path, default=None, help="default: baselines/ in the current folder")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "tune":
+            return run_tune(args)
+        from pytest_mlptune import commands
+
+        if args.baselines_command == "update":
+            return commands.update_baselines(args.pytest_args)
+        return commands.show_baselines(args.baselines_dir)
+    except InputError as error:
+        print(f"mlptune {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _quiet_tensorflow() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import logging
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    import absl.logging
+
+    absl.logging.set_verbosity(absl.logging.ERROR)
+
+
+def preflight(out: Path) -> None:
+    """Cheap checks before any budget is spent."""
+    try:
+        import tensorboard  # noqa: F401  - Keras' TensorBoard callback fails at the first batch without it
+    except ImportError:
+        raise InputError("tensorboard is not installed (TensorFlow 2.21 no longer brings it); pip install tensorboard") from None
+    probe = out / ".write-test"
+    try:
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise InputError(f"cannot write to {out} ({error.strerror}); choose a writable --out") from None
+
+
+def run_tune(args: argparse.Namespace) -> int:
+    from harness.run_directory import (
+        RunSettings,
+        load_run,
+        prepare_new_run,
+        record_data_fingerprint,
+        rewrite_checkpoint,
+        settings_differences,
+    )
+
+    given = {name: getattr(args, name) for name in TUNE_DEFAULTS if getattr(args, name) is not None}
+    resume_trials = []
+    if args.resume is not None:
+        if args.out is not None and args.out != args.resume:
+            raise InputError("--out and --resume name different folders; give only --resume DIR to continue a run")
+        out = args.resume
+        settings, resume_trials, recorded_fingerprint = load_run(out)
+        merged = {k: v for k, v in settings.to_json().items() if k != "schema"}
+        merged.update(given)
+        differences = settings_differences(settings, RunSettings(**merged))
+        if differences:
+            raise InputError(f"cannot resume {out} with other settings ({'; '.join(differences)}); "
+                             "drop those options or start a new run")
+    else:
+        settings = RunSettings(**{**TUNE_DEFAULTS, **given})
+        out = args.out or Path("runs") / f"{settings.dataset}-{datetime.now():%Y%m%d-%H%M%S}"
+        recorded_fingerprint = None
+        prepare_new_run(out, settings)
+    preflight(out)
+
+    _quiet_tensorflow()
+    import functools
+
+    from harness.datasets import load_dataset
+    from harness.model import create_model
+    from harness.search import SearchAborted, run_search
+
+    data = load_dataset(settings.dataset, data_dir=settings.data_dir, validate_on=settings.validate_on,
+                        train_size=settings.train_size)
+    if recorded_fingerprint is not None and recorded_fingerprint != data.fingerprint:
+        raise InputError(f"cannot resume {out}: the data changed since the run started "
+                         f"(fingerprint {recorded_fingerprint} -> {data.fingerprint}); start a new run")
+    record_data_fingerprint(out, settings, data.fingerprint)
+    if resume_trials:
+        rewrite_checkpoint(out / "trials.jsonl", resume_trials)
+        print(f"resuming {out}: {len(resume_trials)} of {settings.n_calls} trials already done")
+    print(f"tuning on {data.name}: {len(data.y_train)} train / {len(data.y_val)} validation "
+          f"({'test set' if settings.validate_on == 'test' else 'held out of training'}) / "
+          f"{len(data.y_test) if data.has_test else 0} test; {settings.n_calls} calls, "
+          f"{settings.epochs} epochs, batch {settings.batch_size}, seed {settings.seed}; writing {out}", flush=True)
+
+    model_factory = functools.partial(create_model, input_shape=data.input_shape, num_classes=data.num_classes)
+    progress = ProgressPrinter(n_calls=settings.n_calls, resumed=len(resume_trials))
+    try:
+        result = run_search(create_model=model_factory, data=data, n_calls=settings.n_calls, seed=settings.seed,
+                            epochs=settings.epochs, batch_size=settings.batch_size, out_dir=out,
+                            resume_trials=resume_trials, on_trial=progress)
+    except SearchAborted as aborted:
+        print(f"mlptune tune: error: search stopped: {aborted}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; finished trials are saved. Resume with: mlptune tune --resume {out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return report(result, data, out)
+
+
+class ProgressPrinter:
+    """One line per trial: k/N, params, score, best so far, elapsed, ETA."""
+
+    def __init__(self, *, n_calls: int, resumed: int):
+        self.n_calls = n_calls
+        self.resumed = resumed
+        self.started = time.perf_counter()
+
+    def __call__(self, trial, result) -> None:
+        done = trial.index + 1
+        best = result.best
+        elapsed = time.perf_counter() - self.started
+        ran = done - self.resumed
+        eta = elapsed / ran * (self.n_calls - done) if ran > 0 else 0.0
+        score = f"{trial.score:.4f}" if trial.ok else "FAILED"
+        best_text = f"{best.score:.4f}" if best else "-"
+        replayed = " (replayed)" if trial.index < self.resumed else f" {trial.seconds:5.1f}s"
+        print(f"[{done:>{len(str(self.n_calls))}}/{self.n_calls}] val_acc {score}  best {best_text}  "
+              f"{format_params(trial.params)}{replayed}  elapsed {_clock(elapsed)}  ETA {_clock(eta)}", flush=True)
+        if not trial.ok:
+            print(f"    trial {trial.index} failed: {trial.error}", flush=True)
+
+
+def format_params(params: dict) -> str:
+    return " ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+        else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def report(result, data, out: Path) -> int:
+    """The seed notebook's last cells: sorted trials, best point, and the reloaded best model's scores."""
+    from harness.atomic import write_json_atomic
+
+    print("\ntrials by validation accuracy (best first):")
+    for trial in result.sorted_trials():
+        score = f"{trial.score:.4f}" if trial.ok else "failed"
+        print(f"  {score:>7}  {list(trial.params.values())}")
+    best = result.best
+    if best is None:
+        print("mlptune tune: error: every trial failed; see the errors above and in results.json", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"\nbest parameters (trial {best.index}): {format_params(best.params)}")
+    print(f"best validation accuracy: {best.score:.4f}")
+    summary = result.to_json()
+    if best.model_path:
+        import keras
+
+        model = keras.models.load_model(best.model_path, safe_mode=True)
+        val_loss, val_accuracy = model.evaluate(data.x_val, data.y_val, batch_size=1024, verbose=0)
+        check = {"val_accuracy_reloaded": float(val_accuracy), "matches_recorded": abs(val_accuracy - best.score) < 1e-6}
+        line = f"best model reloaded from {best.model_path}: validation accuracy {val_accuracy:.4f}"
+        if data.has_test:
+            test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=1024, verbose=0)
+            check.update(test_loss=float(test_loss), test_accuracy=float(test_accuracy))
+            line += f", test loss {test_loss:.4f}, test accuracy {test_accuracy:.4f}"
+        print(line)
+        if not check["matches_recorded"]:
+            print(f"warning: the reloaded model scores {val_accuracy:.6f}, the search recorded {best.score:.6f}",
+                  file=sys.stderr)
+        summary["best_model_check"] = check
+        write_json_atomic(out / "results.json", summary)
+    timing = summary["timing"]
+    print(f"time: optimizer {timing['optimizer_seconds']:.1f} s, training {timing['training_seconds']:.1f} s, "
+          f"wall {timing['wall_seconds']:.1f} s")
+    for name, problem in summary.get("plot_problems", {}).items():
+        print(f"note: plots/{name}.png not written: {problem}")
+    print(f"wrote {out}/: results.json, trials.jsonl, best_model.keras, plots/, tensorboard/ "
+          f"(view with: tensorboard --logdir {out / 'tensorboard'})")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""What a result depends on besides the code: package versions and platform.
+
+Light on purpose: reads installed metadata, never imports TensorFlow, so the pytest
+plugin can compute an environment key at load time.
+"""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+
+_TRACKED = {
+    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-intel", "tf-nightly"),
+    "keras": ("keras",),
+    "numpy": ("numpy",),
+    "scikit-optimize": ("scikit-optimize",),
+    "scikit-learn": ("scikit-learn",),
+}
+
+
+def _version(distributions: tuple[str, ...]) -> str | None:
+    for name in distributions:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def environment() -> dict[str, str | None]:
+    """Versions of Python and the numerical stack, and the platform."""
+    info: dict[str, str | None] = {"python": platform.python_version()}
+    for key, names in _TRACKED.items():
+        info[key] = _version(names)
+    info["platform"] = f"{platform.system()}-{platform.machine()}".lower()
+    return info
+
+
+def _minor(version: str | None) -> str:
+    if not version:
+        return "none"
+    return ".".join(version.split(".")[:2])
+
+
+def environment_key(info: dict[str, str | None] | None = None) -> str:
+    """The key baselines are stored under: platform, Python minor, TF minor, Keras major.
+
+    Results from different keys are never compared: a TensorFlow minor upgrade changes
+    numerics enough to move a tuned accuracy, and that drift is what the matrix reports.
+    """
+    info = info or environment()
+    keras_major = (info.get("keras") or "none").split(".")[0]
+    return f"{info['platform']}-py{_minor(info['python'])}-tf{_minor(info.get('tensorflow'))}-keras{keras_major}"

@@ -1,0 +1,305 @@
+"""The search: scikit-optimize's Gaussian process with expected improvement, as an ask/tell loop."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from harness.atomic import atomic_path, write_json_atomic
+from harness.dataset import Dataset
+from harness.environment import environment
+from harness.errors import InputError
+from harness.space import (
+    DEFAULT_POINT,
+    SEED_SPACE,
+    check_point_in_space,
+    describe_dimension,
+    point_to_params,
+    space_fingerprint,
+    validate_space,
+)
+from harness.trial import Trial, run_trial, trial_log_name, trial_seed, write_hparams_config
+
+RESULTS_SCHEMA = 1
+FAILED_TRIAL_PENALTY = 0.0
+"""What the optimizer is told for a failed trial: the objective of accuracy 0 (the worst).
+
+skopt minimises, so an ok trial is told -accuracy in [-1, 0]; NaN or inf would crash it."""
+
+MAX_RANDOM_POINTS = 10  # the seed blog's gp_minimize default, reached at 50 calls
+CHECKPOINT_NAME = "trials.jsonl"
+RESULTS_NAME = "results.json"
+BEST_MODEL_NAME = "best_model.keras"
+
+
+def default_initial_points(n_calls: int, *, has_x0: bool) -> int:
+    """Points evaluated before the Gaussian process steers: the starting point plus random ones.
+
+    skopt's fixed 10 would make a 10-call budget pure random search; a fifth of the budget
+    (at least one, at most 10) keeps most calls model-guided and matches the seed at 50 calls.
+    """
+    random_points = min(MAX_RANDOM_POINTS, max(1, n_calls // 5))
+    return min(n_calls, random_points + (1 if has_x0 else 0))
+
+
+@dataclass(frozen=True, slots=True)
+class SearchBudget:
+    """Everything that must match for two searches' best scores to be comparable (with the data)."""
+
+    n_calls: int
+    n_initial_points: int
+    acq_func: str
+    epochs: int
+    batch_size: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"n_calls": self.n_calls, "n_initial_points": self.n_initial_points,
+                "acq_func": self.acq_func, "epochs": self.epochs, "batch_size": self.batch_size}
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """Every trial of one search, the best one, and what the result depends on."""
+
+    trials: tuple[Trial, ...]
+    budget: SearchBudget
+    seed: int
+    data: dict[str, Any]
+    space: list[dict[str, Any]]
+    space_fingerprint: str
+    environment: dict[str, Any]
+    optimizer_seconds: float
+    training_seconds: float
+    wall_seconds: float
+    best_model_path: str | None = None
+    stopped_early: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def best(self) -> Trial | None:
+        """The ok trial with the highest score (the earliest on ties); None if every trial failed."""
+        ok = [t for t in self.trials if t.ok]
+        if not ok:
+            return None
+        best = max(ok, key=lambda t: (t.score, -t.index))
+        return replace(best, model_path=self.best_model_path)
+
+    @property
+    def data_fingerprint(self) -> str:
+        return self.data["fingerprint"]
+
+    def sorted_trials(self) -> list[Trial]:
+        """Trials from best to worst score, failed ones last (the seed's sorted(zip(...)))."""
+        return sorted(self.trials, key=lambda t: (not t.ok, -(t.score or 0.0), t.index))
+
+    def to_json(self) -> dict[str, Any]:
+        best = self.best
+        return {
+            "schema": RESULTS_SCHEMA,
+            "budget": self.budget.to_json(),
+            "seed": self.seed,
+            "data": self.data,
+            "space": self.space,
+            "space_fingerprint": self.space_fingerprint,
+            "environment": self.environment,
+            "best": best.to_json() if best else None,
+            "best_model_path": self.best_model_path,
+            "trials": [t.to_json() for t in self.trials],
+            "timing": {
+                "optimizer_seconds": round(self.optimizer_seconds, 3),
+                "training_seconds": round(self.training_seconds, 3),
+                "wall_seconds": round(self.wall_seconds, 3),
+            },
+            "stopped_early": self.stopped_early,
+            **self.extra,
+        }
+
+
+class SearchAborted(RuntimeError):
+    """Too many consecutive trials failed; `result` holds what was done."""
+
+    def __init__(self, message: str, result: SearchResult):
+        super().__init__(message)
+        self.result = result
+
+
+def make_optimizer(space: Sequence, *, n_initial_points: int, acq_func: str, seed: int):
+    """The optimizer `gp_minimize` builds, made explicit so the loop can ask and tell."""
+    import numpy as np
+    from skopt import Optimizer
+    from skopt.utils import cook_estimator, normalize_dimensions
+
+    normalized = normalize_dimensions(list(space))
+    rng = np.random.RandomState(seed)
+    estimator = cook_estimator("GP", space=normalized, random_state=rng.randint(0, np.iinfo(np.int32).max),
+                               noise="gaussian")
+    return Optimizer(
+        normalized, estimator, n_initial_points=n_initial_points, acq_func=acq_func,
+        acq_optimizer="lbfgs", random_state=rng, model_queue_size=1,
+        acq_optimizer_kwargs={"n_points": 10000, "n_restarts_optimizer": 5, "n_jobs": 1},
+        acq_func_kwargs={"xi": 0.01, "kappa": 1.96},
+    )
+
+
+def run_search(
+    *,
+    create_model: Callable[..., Any],
+    data: Dataset,
+    space: Sequence | None = None,
+    n_calls: int = 10,
+    seed: int = 0,
+    epochs: int = 5,
+    batch_size: int = 64,
+    x0: Sequence | None = None,
+    n_initial_points: int | None = None,
+    acq_func: str = "EI",
+    out_dir: str | Path | None = None,
+    tensorboard: bool = True,
+    save_best: bool = True,
+    max_consecutive_failures: int = 3,
+    resume_trials: Sequence[Trial] = (),
+    on_trial: Callable[[Trial, SearchResult], None] | None = None,
+) -> SearchResult:
+    """Search `space` for the hyperparameters of `create_model` that maximise validation accuracy.
+
+    `create_model` is called with the dimension names as keyword arguments (plain int, float,
+    str) and must return a compiled Keras model with an accuracy metric. With the seed space
+    and no `x0`, the seed's default point is the first call. With `out_dir`, the run writes
+    `trials.jsonl` (one line per finished trial), `results.json`, `best_model.keras` (the best
+    trial's model, replaced atomically) and `tensorboard/` (one run per trial).
+
+    `resume_trials` replays finished trials through ask/tell instead of training them again,
+    which gives the same later points as an uninterrupted run.
+    """
+    space = validate_space(SEED_SPACE if space is None else space)
+    _check_positive_int("n_calls", n_calls, fix="give --n-calls 1 or more")
+    _check_positive_int("epochs", epochs, fix="give --epochs 1 or more")
+    _check_positive_int("batch_size", batch_size, fix="give --batch-size 1 or more")
+    _check_positive_int("max_consecutive_failures", max_consecutive_failures, fix="give 1 or more")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    if acq_func not in ("EI", "PI", "LCB", "gp_hedge"):
+        raise InputError(f"acq_func must be EI, PI, LCB or gp_hedge, got {acq_func!r}")
+    fingerprint = space_fingerprint(space)
+    if x0 is None and fingerprint == space_fingerprint(SEED_SPACE):
+        x0 = DEFAULT_POINT
+    if x0 is not None:
+        x0 = list(x0)
+        check_point_in_space(space, x0)
+    if n_initial_points is None:
+        n_initial_points = default_initial_points(n_calls, has_x0=x0 is not None)
+    elif isinstance(n_initial_points, bool) or not isinstance(n_initial_points, int) or n_initial_points < 1:
+        raise InputError(f"n_initial_points must be a positive integer, got {n_initial_points!r}")
+    elif n_initial_points > n_calls:
+        raise InputError(
+            f"n_initial_points ({n_initial_points}) exceeds n_calls ({n_calls}): the Gaussian process would "
+            "never steer; raise --n-calls or lower n_initial_points"
+        )
+
+    out = Path(out_dir) if out_dir is not None else None
+    tensorboard_dir = out / "tensorboard" if (out is not None and tensorboard) else None
+    if tensorboard_dir is not None:
+        write_hparams_config(tensorboard_dir, space)
+
+    budget = SearchBudget(n_calls=n_calls, n_initial_points=n_initial_points, acq_func=acq_func,
+                          epochs=epochs, batch_size=batch_size)
+    base = dict(budget=budget, seed=seed, data=data.describe(),
+                space=[describe_dimension(d) for d in space], space_fingerprint=fingerprint,
+                environment=environment())
+    optimizer = make_optimizer(space, n_initial_points=n_initial_points, acq_func=acq_func, seed=seed)
+
+    trials: list[Trial] = []
+    best_score: float | None = None
+    best_model_path = None
+    optimizer_seconds = training_seconds = 0.0
+    started = time.perf_counter()
+    consecutive_failures = 0
+    resume_trials = list(resume_trials)
+    if out is not None and best_model_path is None and (out / BEST_MODEL_NAME).exists() and resume_trials:
+        best_model_path = str(out / BEST_MODEL_NAME)
+
+    def snapshot(stopped_early: str | None = None) -> SearchResult:
+        return SearchResult(trials=tuple(trials), optimizer_seconds=optimizer_seconds,
+                            training_seconds=training_seconds, wall_seconds=time.perf_counter() - started,
+                            best_model_path=best_model_path, stopped_early=stopped_early, **base)
+
+    for index in range(n_calls):
+        tick = time.perf_counter()
+        point = x0 if (index == 0 and x0 is not None) else optimizer.ask()
+        optimizer_seconds += time.perf_counter() - tick
+        params = point_to_params(space, point)
+        if index < len(resume_trials):
+            trial = resume_trials[index]
+            if trial.params != params:
+                raise InputError(
+                    f"cannot resume: trial {index} was run at {trial.params} but the search now asks "
+                    f"{params}; the code, seed or settings changed, start a new run"
+                )
+        else:
+            seed_of_trial = trial_seed(seed, index)
+            log_dir = tensorboard_dir / trial_log_name(index, params) if tensorboard_dir else None
+            trial, model = run_trial(create_model=create_model, params=params, data=data, index=index,
+                                     seed=seed_of_trial, epochs=epochs, batch_size=batch_size, log_dir=log_dir)
+            training_seconds += trial.seconds
+            if trial.ok and (best_score is None or trial.score > best_score) and out is not None and save_best:
+                # Saved before the trial is logged: a crash in between re-runs the trial on resume,
+                # which rebuilds the same model, so the file always matches the best logged trial.
+                target = out / BEST_MODEL_NAME
+                with atomic_path(target) as temporary:
+                    model.save(temporary)
+                best_model_path = str(target)
+            del model
+            if out is not None:
+                _append_checkpoint(out / CHECKPOINT_NAME, trial)
+        if trial.ok and (best_score is None or trial.score > best_score):
+            best_score = trial.score
+        trials.append(trial)
+        tick = time.perf_counter()
+        objective = -trial.score if trial.ok else FAILED_TRIAL_PENALTY
+        optimizer.tell(list(point), objective)
+        optimizer_seconds += time.perf_counter() - tick
+        consecutive_failures = 0 if trial.ok else consecutive_failures + 1
+        result = snapshot()
+        if out is not None:
+            write_json_atomic(out / RESULTS_NAME, result.to_json())
+        if on_trial is not None:
+            on_trial(trial, result)
+        if consecutive_failures >= max_consecutive_failures and index + 1 < n_calls:
+            message = (f"{consecutive_failures} trials in a row failed (last: {trial.error}); "
+                       "fix the model or data, or raise max_consecutive_failures")
+            result = snapshot(stopped_early=message)
+            if out is not None:
+                write_json_atomic(out / RESULTS_NAME, result.to_json())
+            raise SearchAborted(message, result)
+
+    import keras
+
+    keras.backend.clear_session()
+    result = snapshot()
+    if out is not None:
+        from harness.plots import write_plots
+
+        problems = write_plots(optimizer.get_result(), out / "plots")
+        if problems:
+            result = replace(result, extra={"plot_problems": problems})
+        write_json_atomic(out / RESULTS_NAME, result.to_json())
+    return result
+
+
+def _check_positive_int(name: str, value: Any, *, fix: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputError(f"{name} must be a positive integer, got {value!r}; {fix}")
+
+
+def _append_checkpoint(path: Path, trial: Trial) -> None:
+    import os
+
+    line = json.dumps(trial.to_json(), sort_keys=True) + "\n"
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(line)
+        handle.flush()
+        os.fsync(handle.fileno())

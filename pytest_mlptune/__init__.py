@@ -1,0 +1,1 @@
+"""pytest-mlptune: regression tests for hyperparameter tuning."""

@@ -1,0 +1,139 @@
+"""Command-line options, their ini twins, and the settings resolved from both (CLI wins)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+DEFAULT_N_CALLS = 10
+DEFAULT_SEED = 0
+DEFAULT_REPEATS = 1
+DEFAULT_K = 3.0
+DEFAULT_FLOOR = 0.01
+DEFAULT_BASELINES_DIR = "baselines"
+
+
+def parse_positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def parse_non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+def parse_non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a non-negative finite number, got {text!r}")
+    return value
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = str(text).strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+# (cli flag, ini name, parser, help)
+OPTIONS = (
+    ("--tune", "tune", None, "run tests marked @pytest.mark.tune (skipped otherwise)"),
+    ("--n-calls", "tune_n_calls", parse_positive_int, f"trials per tuning search (default {DEFAULT_N_CALLS})"),
+    ("--tune-seed", "tune_seed", parse_non_negative_int, f"search seed of tuning tests (default {DEFAULT_SEED})"),
+    ("--update-baselines", "tune_update_baselines", None, "write or refresh the baselines of the tuning tests run"),
+    ("--baselines-dir", "tune_baselines_dir", None, f"where baselines live (default {DEFAULT_BASELINES_DIR}/ at the rootdir)"),
+    ("--tune-repeats", "tune_repeats", parse_positive_int,
+     "with --update-baselines: searches per test, with seeds S..S+K-1, to record the spread (default 1)"),
+)
+TOLERANCE_INI = (
+    ("tune_k", parse_non_negative_float, f"allowed drop in standard deviations of the baseline spread (default {DEFAULT_K:g})"),
+    ("tune_floor", parse_non_negative_float, f"smallest allowed drop in accuracy (default {DEFAULT_FLOOR:g})"),
+)
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mlptune", "regression tests for hyperparameter tuning")
+    for flag, ini, parse, help_text in OPTIONS:
+        dest = ini
+        if parse is None and flag != "--baselines-dir":
+            group.addoption(flag, action="store_true", default=None, dest=dest, help=help_text)
+        else:
+            group.addoption(flag, action="store", default=None, dest=dest, type=parse, help=help_text,
+                            metavar=flag.lstrip("-").split("-")[-1].upper() if parse else "DIR")
+        ini_type = "bool" if parse is None and flag != "--baselines-dir" else "string"
+        parser.addini(ini, help=f"{help_text} [ini twin of {flag}]", type=ini_type, default=None)
+    for ini, _, help_text in TOLERANCE_INI:
+        parser.addini(ini, help=help_text, type="string", default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class TuneSettings:
+    """The options of one pytest session, after CLI and ini are merged."""
+
+    tune: bool
+    n_calls: int
+    seed: int
+    update: bool
+    baselines_dir: Path
+    repeats: int
+    k: float
+    floor: float
+
+
+def _from_ini(config: pytest.Config, ini: str, parse, default):
+    raw = config.getini(ini)
+    if raw is None or raw == "":
+        return default
+    if parse is None:
+        return bool(raw)
+    try:
+        return parse(raw)
+    except argparse.ArgumentTypeError as error:
+        raise pytest.UsageError(f"ini option {ini} = {raw!r}: {error}") from None
+
+
+def resolve_settings(config: pytest.Config) -> TuneSettings:
+    """CLI value if given, else the ini value, else the default; invalid ini values are usage errors."""
+    def pick(ini: str, parse, default):
+        value = config.getoption(ini)
+        return value if value is not None else _from_ini(config, ini, parse, default)
+
+    raw_dir = config.getoption("tune_baselines_dir")
+    if raw_dir is not None:
+        baselines_dir = Path(raw_dir)
+        if not baselines_dir.is_absolute():
+            baselines_dir = Path(config.invocation_params.dir) / baselines_dir
+    else:
+        ini_dir = config.getini("tune_baselines_dir") or DEFAULT_BASELINES_DIR
+        base = config.inipath.parent if config.inipath else config.rootpath
+        baselines_dir = Path(ini_dir) if Path(ini_dir).is_absolute() else base / ini_dir
+    return TuneSettings(
+        tune=bool(pick("tune", None, False)),
+        n_calls=pick("tune_n_calls", parse_positive_int, DEFAULT_N_CALLS),
+        seed=pick("tune_seed", parse_non_negative_int, DEFAULT_SEED),
+        update=bool(pick("tune_update_baselines", None, False)),
+        baselines_dir=baselines_dir.resolve(),
+        repeats=pick("tune_repeats", parse_positive_int, DEFAULT_REPEATS),
+        k=_from_ini(config, "tune_k", parse_non_negative_float, DEFAULT_K),
+        floor=_from_ini(config, "tune_floor", parse_non_negative_float, DEFAULT_FLOOR),
+    )

@@ -1,0 +1,137 @@
+"""pytest hooks and the `mlptune` fixture. Kept thin: the work is in the modules it names.
+
+Nothing here imports TensorFlow, Keras or scikit-optimize: pytest loads this plugin on every
+run, and those imports happen inside the fixture's search only.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_mlptune.fixture import BASELINE_PROPERTY, ROW_PROPERTY, TuneFixture
+from pytest_mlptune.options import TuneSettings, add_options, parse_non_negative_float, resolve_settings
+from pytest_mlptune.report import TuneReport, header_line, unused_baselines
+
+SETTINGS_KEY = pytest.StashKey[TuneSettings]()
+REPORT_KEY = pytest.StashKey[TuneReport]()
+ENVIRONMENT_KEY = pytest.StashKey[str]()
+MARKER = "tune"
+SKIP_REASON = "needs --tune"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from harness.environment import environment_key
+
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(k=None, floor=None): a tuning regression test, run only with --tune; k and floor set the "
+        "allowed drop max(k * std, floor) below its baseline",
+    )
+    settings = resolve_settings(config)
+    if settings.update and not settings.tune:
+        settings = TuneSettings(**{**{f: getattr(settings, f) for f in settings.__dataclass_fields__}, "tune": True})
+    config.stash[SETTINGS_KEY] = settings
+    config.stash[REPORT_KEY] = TuneReport()
+    config.stash[ENVIRONMENT_KEY] = environment_key()
+    config.pluginmanager.register(ReportCollector(config), "mlptune-report")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return header_line(settings=config.stash[SETTINGS_KEY], environment_key=config.stash[ENVIRONMENT_KEY])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.stash[SETTINGS_KEY].tune:
+        return
+    skip = pytest.mark.skip(reason=SKIP_REASON)
+    for item in items:
+        if item.get_closest_marker(MARKER) is not None:
+            item.add_marker(skip)
+
+
+def _tolerance(marker, name: str, default: float) -> float:
+    value = marker.kwargs.get(name)
+    if value is None:
+        return default
+    try:
+        return parse_non_negative_float(value)
+    except Exception:  # noqa: BLE001 - reported as a usage error below
+        raise pytest.UsageError(f"@pytest.mark.tune({name}={value!r}): expected a non-negative number") from None
+
+
+@pytest.fixture
+def mlptune(request: pytest.FixtureRequest, tmp_path) -> TuneFixture:
+    """Run a budgeted hyperparameter search and check it against this test's stored baseline."""
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is None:
+        raise pytest.UsageError(
+            f"{request.node.nodeid} uses the mlptune fixture without @pytest.mark.tune; mark it so it runs only "
+            "with --tune"
+        )
+    settings = request.config.stash[SETTINGS_KEY]
+    fixture = TuneFixture(
+        settings=settings, nodeid=request.node.nodeid, environment_key=request.config.stash[ENVIRONMENT_KEY],
+        node=request.node, tmp_dir=tmp_path,
+        k=_tolerance(marker, "k", settings.k), floor=_tolerance(marker, "floor", settings.floor),
+    )
+    request.node.user_properties.append((BASELINE_PROPERTY, str(fixture.baseline_path)))
+    return fixture
+
+
+class ReportCollector:
+    """Gathers tuning rows from test reports and prints the summary; one per session.
+
+    Registered as a plugin object so its state lives with the config, not in a module global.
+    `pytest_runtest_logreport` also runs on the controller for reports sent by xdist workers,
+    so the single summary there sees every row.
+    """
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        tune_report = self.config.stash[REPORT_KEY]
+        for name, value in getattr(report, "user_properties", None) or ():
+            if name == ROW_PROPERTY and report.when == "call":
+                tune_report.rows.append(value)
+            elif name == BASELINE_PROPERTY and report.when == "setup":
+                tune_report.used_baselines.add(value)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if hasattr(self.config, "workerinput"):
+            return
+        settings = self.config.stash[SETTINGS_KEY]
+        tune_report = self.config.stash[REPORT_KEY]
+        if not settings.tune:
+            return
+        write = terminalreporter.write_line
+        if tune_report.rows:
+            terminalreporter.section("mlptune")
+            for line in tune_report.table():
+                write(line)
+            for line in tune_report.summary():
+                write(line)
+        if settings.update or not _ran_whole_suite(self.config):
+            return
+        unused = unused_baselines(baselines_dir=settings.baselines_dir,
+                                  environment_key=self.config.stash[ENVIRONMENT_KEY], used=tune_report.used_baselines)
+        if unused:
+            if not tune_report.rows:
+                terminalreporter.section("mlptune")
+            write(f"{len(unused)} baseline{'s' if len(unused) != 1 else ''} not used by any collected test "
+                  "(renamed or deleted test? then delete the file):")
+            for path in unused:
+                write(f"  {path}")
+
+
+def _ran_whole_suite(config: pytest.Config) -> bool:
+    """Unused baselines are only meaningful when no test was left out on purpose."""
+    option = config.option
+    if getattr(option, "keyword", "") or getattr(option, "markexpr", "") or getattr(option, "lf", False) \
+            or getattr(option, "deselect", None) or getattr(option, "exitfirst", False):
+        return False
+    return all("::" not in arg and not arg.endswith(".py") for arg in config.args)

@@ -1,0 +1,68 @@
+"""The words mlptune prints: the header line and the end-of-session summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pytest_mlptune.options import TuneSettings
+from pytest_mlptune.verdict import IMPROVED, NEW, NOT_COMPARABLE, OK, REGRESSED, UPDATED
+
+
+def header_line(*, settings: TuneSettings, environment_key: str) -> str:
+    if not settings.tune:
+        return "mlptune: tune off (tests marked tune are skipped; run them with --tune)"
+    mode = "update baselines" if settings.update else "check baselines"
+    repeats = f", repeats {settings.repeats}" if settings.update and settings.repeats > 1 else ""
+    return (f"mlptune: tune on ({mode}), n_calls {settings.n_calls}, seed {settings.seed}{repeats}, "
+            f"environment {environment_key}, baselines {settings.baselines_dir}")
+
+
+@dataclass(slots=True)
+class TuneReport:
+    """Rows gathered from test reports (also those sent by xdist workers), and baselines seen."""
+
+    rows: list[dict] = field(default_factory=list)
+    used_baselines: set[str] = field(default_factory=set)
+
+    def table(self) -> list[str]:
+        columns = ("test", "best", "baseline", "delta", "bound", "verdict", "calls", "seconds")
+        body = []
+        for row in sorted(self.rows, key=lambda r: r["test"]):
+            best, baseline, bound = row["best"], row["baseline"], row["bound"]
+            delta = best - baseline if best is not None and baseline is not None else None
+            body.append((row["test"], _num(best), _num(baseline), _num(delta, signed=True),
+                         _num(bound), row["status"], str(row["calls"]), f"{row['seconds']:.1f}"))
+        widths = [max(len(c), *(len(r[i]) for r in body)) for i, c in enumerate(columns)]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
+        lines += ["  ".join(v.ljust(w) if i == 0 or i == 5 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths)))
+                  for r in body]
+        return lines
+
+    def summary(self) -> list[str]:
+        counts = Counter(row["status"] for row in self.rows)
+        phrases = {
+            OK: "{} tuning result{} within the baseline's noise",
+            IMPROVED: "{} tuning result{} improved on the baseline (passed; consider updating it)",
+            UPDATED: "{} baseline{} written",
+            REGRESSED: "{} tuning result{} regressed",
+            NEW: "{} tuning test{} without a baseline (run: mlptune baselines update <test>)",
+            NOT_COMPARABLE: "{} baseline{} not comparable (different budget, data or space)",
+            "error": "{} baseline file{} unusable",
+        }
+        return [phrases[status].format(counts[status], "" if counts[status] == 1 else "s") + "."
+                for status in phrases if counts[status]]
+
+
+def unused_baselines(*, baselines_dir: Path, environment_key: str, used: set[str]) -> list[Path]:
+    directory = baselines_dir / environment_key
+    if not directory.is_dir():
+        return []
+    return [path for path in sorted(directory.glob("*.json")) if str(path.resolve()) not in used]
+
+
+def _num(value: float | None, *, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value:+.4f}" if signed else f"{value:.4f}"

@@ -1,0 +1,139 @@
+"""End-to-end searches on digits with tiny budgets: artefacts, determinism, failures, resume."""
+
+import functools
+import json
+import math
+
+import keras
+import numpy as np
+import pytest
+from skopt.space import Categorical, Integer, Real
+
+from harness.datasets import load_digits
+from harness.errors import InputError
+from harness.model import create_model
+from harness.search import (
+    FAILED_TRIAL_PENALTY, SearchAborted, default_initial_points, run_search,
+)
+from harness.space import DEFAULT_POINT
+
+FAST = dict(epochs=1, batch_size=64)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits(train_size=600)
+
+
+def seed_model(data):
+    return functools.partial(create_model, input_shape=data.input_shape, num_classes=data.num_classes,
+                             jit_compile=False)
+
+
+def test_full_run_writes_every_artefact_and_the_saved_model_scores_the_recorded_best(digits, tmp_path):
+    result = run_search(create_model=seed_model(digits), data=digits, n_calls=4, seed=0, out_dir=tmp_path, **FAST)
+    assert [t.index for t in result.trials] == [0, 1, 2, 3]
+    assert result.trials[0].params == dict(zip(
+        ["learning_rate", "num_layers", "num_nodes", "hidden_activation"], DEFAULT_POINT))
+    for trial in result.trials:
+        assert all(type(v) in (int, float, str) for v in trial.params.values())
+    for name in ("results.json", "trials.jsonl", "best_model.keras", "plots/convergence.png",
+                 "plots/objective.png", "plots/evaluations.png"):
+        assert (tmp_path / name).is_file(), name
+    runs = sorted(p.name for p in (tmp_path / "tensorboard").iterdir() if p.is_dir())
+    assert len(runs) == 4 and runs[0].startswith("trial_000_learning_rate_1.0e-02_num_layers_3")
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["best"]["score"] == result.best.score
+    assert set(saved["environment"]) >= {"python", "tensorflow", "keras", "numpy", "scikit-optimize", "platform"}
+    assert saved["timing"]["optimizer_seconds"] > 0 and saved["timing"]["training_seconds"] > 0
+    model = keras.models.load_model(result.best.model_path, safe_mode=True)
+    _, accuracy = model.evaluate(digits.x_val, digits.y_val, verbose=0)
+    assert accuracy == pytest.approx(result.best.score, abs=1e-7)
+
+
+def test_same_seed_same_trials_other_seed_other_trials(digits):
+    def trials(seed):
+        result = run_search(create_model=seed_model(digits), data=digits, n_calls=3, seed=seed, **FAST)
+        return [(t.params, t.score, t.seed) for t in result.trials]
+
+    first = trials(1)
+    assert trials(1) == first
+    assert trials(2) != first
+
+
+def test_initial_points_scale_with_the_budget():
+    assert default_initial_points(10, has_x0=True) == 3
+    assert default_initial_points(50, has_x0=True) == 11  # the seed: x0 plus gp_minimize's 10 random points
+    assert default_initial_points(100, has_x0=False) == 10
+    assert default_initial_points(1, has_x0=True) == 1
+
+
+def test_failed_trials_are_recorded_and_never_best(digits, tmp_path):
+    def fragile(units, learning_rate):
+        if units > 20:
+            raise RuntimeError("out of memory (simulated)")
+        model = keras.Sequential([keras.Input((8, 8)), keras.layers.Flatten(),
+                                  keras.layers.Dense(units, activation="relu"), keras.layers.Dense(10, activation="softmax")])
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model
+
+    space = [Integer(4, 40, name="units"), Real(1e-3, 1e-1, prior="log-uniform", name="learning_rate")]
+    result = run_search(create_model=fragile, data=digits, space=space, x0=[30, 0.01], n_calls=4, seed=0,
+                        max_consecutive_failures=5, out_dir=tmp_path, **FAST)
+    failed = [t for t in result.trials if not t.ok]
+    assert failed and failed[0].index == 0 and "out of memory (simulated)" in failed[0].error
+    assert failed[0].score is None
+    assert result.best is not None and result.best.ok and result.best.params["units"] <= 20
+    assert FAILED_TRIAL_PENALTY == 0.0
+
+
+def test_nan_loss_is_a_failed_trial_not_a_crash(digits):
+    def diverging(scale):
+        model = keras.Sequential([keras.Input((8, 8)), keras.layers.Flatten(),
+                                  keras.layers.Lambda(lambda x: x * scale + np.inf),
+                                  keras.layers.Dense(10, activation="softmax")])
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    with pytest.raises(SearchAborted, match="3 trials in a row failed") as aborted:
+        run_search(create_model=diverging, data=digits, space=[Real(1.0, 2.0, name="scale")], n_calls=5, **FAST)
+    result = aborted.value.result
+    assert len(result.trials) == 3 and result.best is None
+    assert all("diverged" in t.error or "NaN" in t.error or "nan" in t.error.lower() for t in result.trials)
+    assert all(t.score is None or math.isfinite(t.score) for t in result.trials)
+
+
+def test_resume_replays_finished_trials(digits, tmp_path):
+    full = run_search(create_model=seed_model(digits), data=digits, n_calls=4, seed=3, **FAST)
+    partial = run_search(create_model=seed_model(digits), data=digits, n_calls=2, seed=3, **FAST)
+    # The same budget must be used when resuming, so n_initial_points is fixed to the full run's.
+    resumed = run_search(create_model=seed_model(digits), data=digits, n_calls=4, seed=3,
+                         resume_trials=partial.trials, **FAST)
+    assert [(t.params, t.score) for t in resumed.trials] == [(t.params, t.score) for t in full.trials]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"n_calls": 0}, "n_calls must be a positive integer"),
+    ({"n_calls": 3, "n_initial_points": 5}, r"n_initial_points \(5\) exceeds n_calls \(3\)"),
+    ({"space": []}, "search space is empty"),
+    ({"seed": -1}, "seed must be a non-negative integer"),
+    ({"acq_func": "XX"}, "acq_func must be EI"),
+    ({"x0": [0.01, 3]}, "starting point has 2 values"),
+])
+def test_bad_search_arguments_fail_before_training(digits, kwargs, message):
+    with pytest.raises(InputError, match=message):
+        run_search(create_model=seed_model(digits), data=digits, **{"n_calls": 2, **kwargs})
+
+
+def test_user_space_and_model_by_keyword(digits):
+    seen = []
+
+    def my_model(width, activation):
+        seen.append((type(width), type(activation)))
+        return create_model(0.01, 1, width, activation, input_shape=(8, 8), jit_compile=False)
+
+    space = [Integer(8, 32, name="width"), Categorical(["relu", "tanh"], name="activation")]
+    result = run_search(create_model=my_model, data=digits, space=space, n_calls=2, **FAST)
+    assert seen == [(int, str), (int, str)]
+    assert set(result.best.params) == {"width", "activation"}
