@@ -16,7 +16,10 @@ class Dataset:
 
     The search trains on (x_train, y_train) and scores on (x_val, y_val); the test arrays are
     only used to evaluate the final best model and may be omitted. `fingerprint` hashes the
-    content of every array, so two datasets with the same fingerprint hold the same numbers.
+    content of every array, so two datasets with the same fingerprint hold the same numbers;
+    `train_fingerprint` and `validation_fingerprint` hash one split each. Scores are comparable
+    when measured on the same validation set, whatever the training data: a change in the
+    training data (a broken pipeline, scrambled labels) is what a tuning test should catch.
     """
 
     x_train: np.ndarray
@@ -28,6 +31,8 @@ class Dataset:
     name: str = "custom"
     num_classes: int | None = None
     fingerprint: str = field(init=False)
+    train_fingerprint: str = field(init=False)
+    validation_fingerprint: str = field(init=False)
 
     def __post_init__(self) -> None:
         splits = {"train": (self.x_train, self.y_train), "val": (self.x_val, self.y_val)}
@@ -54,6 +59,8 @@ class Dataset:
             object.__setattr__(self, f"y_{split}", y)
         object.__setattr__(self, "num_classes", num_classes)
         object.__setattr__(self, "fingerprint", _fingerprint(checked))
+        object.__setattr__(self, "train_fingerprint", _fingerprint({"train": checked["train"]}))
+        object.__setattr__(self, "validation_fingerprint", _fingerprint({"val": checked["val"]}))
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -69,6 +76,8 @@ class Dataset:
         return {
             "name": self.name,
             "fingerprint": self.fingerprint,
+            "train_fingerprint": self.train_fingerprint,
+            "validation_fingerprint": self.validation_fingerprint,
             "input_shape": list(self.input_shape),
             "num_classes": self.num_classes,
             "train": len(self.y_train),

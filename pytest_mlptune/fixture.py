@@ -115,7 +115,7 @@ class TuneFixture:
             pytest.fail(verdict.message, pytrace=False)
         problems = comparability_problems(
             baseline_budget=baseline.budget, budget=result.budget.to_json(),
-            baseline_data=baseline.data.get("fingerprint"), data=result.data_fingerprint,
+            baseline_data=baseline.data.get("validation_fingerprint"), data=result.data["validation_fingerprint"],
             baseline_space=baseline.space_fingerprint, space=result.space_fingerprint)
         if problems:
             verdict = Verdict(status=NOT_COMPARABLE, best=best, baseline=baseline.value, bound=None,
@@ -128,8 +128,10 @@ class TuneFixture:
         status = compare_scores(best=best, baseline=baseline.value, std=baseline.std, k=self.k, floor=self.floor)
         delta = best - baseline.value
         if status == REGRESSED:
+            changed = ("; the training data changed since the baseline"
+                       if baseline.data.get("train_fingerprint") != result.data.get("train_fingerprint") else "")
             message = (f"tuning regressed: best val_accuracy {best:.4f} < baseline {baseline.value:.4f} - {bound:.4f} "
-                       f"(delta {delta:+.4f}) in {location}; if intended, update with: {self.update_command()}")
+                       f"(delta {delta:+.4f}) in {location}{changed}; if intended, update with: {self.update_command()}")
         elif status == IMPROVED:
             message = f"tuning improved: best {best:.4f} > baseline {baseline.value:.4f} + {bound:.4f} (delta {delta:+.4f})"
         else:

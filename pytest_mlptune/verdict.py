@@ -56,7 +56,7 @@ def comparability_problems(*, baseline_budget: dict[str, Any], budget: dict[str,
         if baseline_budget.get(key) != budget.get(key):
             problems.append(f"{key} {baseline_budget.get(key)} in the baseline, {budget.get(key)} now")
     if baseline_data != data:
-        problems.append(f"data fingerprint {baseline_data} in the baseline, {data} now")
+        problems.append(f"validation data fingerprint {baseline_data} in the baseline, {data} now")
     if baseline_space != space:
         problems.append(f"search space fingerprint {baseline_space} in the baseline, {space} now")
     return problems

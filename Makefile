@@ -1,0 +1,29 @@
+# The README's two commands run `make tune` and `make test`; each sets up what it needs first.
+VENV ?= .venv
+PYTHON ?= python3
+BIN = $(VENV)/bin
+FASHION_MNIST = /usr/share/datasets/fashion-mnist
+
+.PHONY: setup data tune test tune-gate benchmarks
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+# Debian's dataset-fashion-mnist holds the four IDX files; nothing is downloaded at run time.
+data:
+	@test -f $(FASHION_MNIST)/train-images-idx3-ubyte.gz || \
+		(apt-get update && apt-get install -y dataset-fashion-mnist)
+
+tune: setup data
+	$(BIN)/mlptune tune --n-calls 10 --out runs/quickstart-$$(date +%Y%m%d-%H%M%S)
+
+test: setup data
+	$(BIN)/python -m pytest
+
+tune-gate: setup data
+	$(BIN)/python -m pytest --tune --n-calls 10

@@ -1,0 +1,145 @@
+"""The plugin's whole lifecycle, run as a user runs it: pytest in a subprocess, with and without xdist."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+BUDGET = ["--n-calls", "2", "-p", "no:randomly", "-p", "no:cacheprovider"]
+
+
+@pytest.fixture(params=[[], ["-n", "2"]], ids=["serial", "xdist"])
+def run(request, tuning_project, monkeypatch):
+    def run_pytest(*args, quality="good"):
+        monkeypatch.setenv("QUALITY", quality)
+        return tuning_project.runpytest_subprocess(*request.param, *BUDGET, "-rs", *args)
+
+    return run_pytest
+
+
+def baseline_files(pytester):
+    return sorted((pytester.path / "baselines").glob("*/*.json"))
+
+
+def test_lifecycle(run, tuning_project):
+    skipped = run()
+    skipped.assert_outcomes(skipped=2)
+    skipped.stdout.fnmatch_lines(["*mlptune: tune off*", "*needs --tune*"])
+
+    new = run("--tune")
+    new.assert_outcomes(failed=2)
+    new.stdout.fnmatch_lines([
+        "*no baseline for this test in environment *; create it with: "
+        "mlptune baselines update 'test_blobs.py::test_blobs[[]8]' --n-calls 2*",
+        "*2 tuning tests without a baseline*",
+    ])
+    assert baseline_files(tuning_project) == []
+
+    made = run("--tune", "--update-baselines")
+    made.assert_outcomes(passed=2)
+    made.stdout.fnmatch_lines(["*2 baselines written.*"])
+    files = baseline_files(tuning_project)
+    assert [f.name for f in files] == ["test_blobs--test_blobs[16].json", "test_blobs--test_blobs[8].json"]
+    stored = json.loads(files[1].read_text())
+    assert stored["schema"] == 1 and stored["test"] == "test_blobs.py::test_blobs[8]"
+    assert stored["budget"] == {"n_calls": 2, "n_initial_points": 1, "acq_func": "EI", "epochs": 2, "batch_size": 32}
+    assert {"python", "tensorflow", "keras", "numpy", "scikit-optimize", "platform"} <= set(stored["environment"])
+    assert files[1].read_text().endswith("}\n") and '\n  "value"' in files[1].read_text()  # diff-friendly
+
+    same = run("--tune")
+    same.assert_outcomes(passed=2)
+    same.stdout.fnmatch_lines(["*test_blobs.py::test_blobs[[]8]*+0.0000*ok*", "*2 tuning results within*"])
+
+    worse = run("--tune", quality="bad")
+    worse.assert_outcomes(failed=2)
+    worse.stdout.fnmatch_lines([
+        "*tuning regressed: best val_accuracy * < baseline * - 0.0100 (delta -*) in "
+        "baselines/*/test_blobs--test_blobs[[]8].json; the training data changed since the baseline; "
+        "if intended, update with: mlptune baselines update*",
+    ])
+
+    other_budget = run("--tune", "--n-calls", "3")
+    other_budget.assert_outcomes(failed=2)
+    other_budget.stdout.fnmatch_lines(["*is not comparable: n_calls 2 in the baseline, 3 now*--n-calls 2*"])
+
+    run("--tune", "--update-baselines", quality="bad").assert_outcomes(passed=2)
+    better = run("--tune")
+    better.assert_outcomes(passed=2)
+    better.stdout.fnmatch_lines(["*improved*", "*2 tuning results improved on the baseline*"])
+
+
+CORRUPT_BASELINES = [
+    ("{not json", "*baseline baselines/*test_blobs[[]8].json is unusable: not valid JSON*regenerate it with: mlptune*"),
+    ('{"schema": 99}', "*is unusable: schema 99 is newer than this pytest-mlptune reads (1); upgrade it*"),
+    ('{"schema": 1, "value": 0.5}', "*is unusable: missing or malformed field*"),
+]
+
+
+def test_unusable_baseline_is_a_clear_failure(tuning_project):
+    tuning_project.runpytest_subprocess("--tune", "--update-baselines", *BUDGET, "-k", "8").assert_outcomes(passed=1)
+    [path] = (tuning_project.path / "baselines").glob("*/*.json")
+    for content, message in CORRUPT_BASELINES:
+        path.write_text(content)
+        result = tuning_project.runpytest_subprocess("--tune", *BUDGET, "-k", "8")
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines([message])
+        assert path.read_text() == content  # a check never rewrites a baseline
+
+
+def test_unused_baselines_are_reported_when_the_whole_suite_runs(tuning_project):
+    tuning_project.runpytest_subprocess("--tune", "--update-baselines", *BUDGET, "-k", "8").assert_outcomes(passed=1)
+    [path] = (tuning_project.path / "baselines").glob("*/*.json")
+    path.with_name("test_gone--test_old.json").write_text(path.read_text())
+    result = tuning_project.runpytest_subprocess("--tune", *BUDGET, "-k", "8")
+    assert "not used by any collected test" not in result.stdout.str()  # -k leaves tests out on purpose
+    whole = tuning_project.runpytest_subprocess("--tune", *BUDGET)
+    whole.stdout.fnmatch_lines(["*1 baseline not used by any collected test*", "*test_gone--test_old.json"])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--n-calls", "0"], "*--n-calls: expected a positive integer, got '0'*"),
+    (["--tune-seed", "x"], "*--tune-seed: expected a non-negative integer, got 'x'*"),
+    (["--tune-repeats", "-1"], "*--tune-repeats: expected a positive integer*"),
+])
+def test_invalid_options_fail_at_parse_time(pytester, args, message):
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest_subprocess(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+def test_ini_twins_and_cli_precedence(pytester):
+    pytester.makeini("[pytest]\ntune = true\ntune_n_calls = 7\ntune_seed = 3\ntune_baselines_dir = stored\n")
+    pytester.makepyfile("def test_nothing(): pass")
+    header = pytester.runpytest_subprocess()
+    header.stdout.fnmatch_lines(["mlptune: tune on (check baselines), n_calls 7, seed 3, environment *, baselines */stored"])
+    cli = pytester.runpytest_subprocess("--n-calls", "4")
+    cli.stdout.fnmatch_lines(["mlptune: tune on (check baselines), n_calls 4, seed 3,*"])
+
+
+def test_invalid_ini_value_is_a_usage_error(pytester):
+    pytester.makeini("[pytest]\ntune_n_calls = many\n")
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*ini option tune_n_calls = 'many': expected a positive integer*"])
+
+
+def test_marker_is_registered_for_strict_markers(pytester):
+    pytester.makepyfile("import pytest\n@pytest.mark.tune(floor=0.02)\ndef test_x(): pass")
+    pytester.runpytest_subprocess("--strict-markers").assert_outcomes(skipped=1)
+
+
+def test_fixture_without_marker_is_refused(pytester):
+    pytester.makepyfile("def test_x(mlptune): pass")
+    result = pytester.runpytest_subprocess("--tune")
+    result.stdout.fnmatch_lines(["*uses the mlptune fixture without @pytest.mark.tune*"])
+    assert result.ret != 0
+
+
+def test_plugin_import_stays_light():
+    code = ("import sys, pytest_mlptune.plugin; "
+            "heavy = [m for m in ('tensorflow', 'keras', 'skopt', 'sklearn') if m in sys.modules]; print(heavy)")
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip() == "[]"
