@@ -47,7 +47,8 @@ def _non_negative_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="mlptune", description="Bayesian hyperparameter tuning of Keras models, and its regression tests.")
+    parser = OneLineParser(prog="mlptune",
+                           description="Bayesian hyperparameter tuning of Keras models, and its regression tests.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     tune = commands.add_parser("tune", help="run a hyperparameter search by hand",

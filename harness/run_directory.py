@@ -54,7 +54,8 @@ def load_run(out: Path, *, data_fingerprint: str | None = None) -> tuple[RunSett
     except (OSError, ValueError) as error:
         raise InputError(f"{settings_path} is unreadable ({error}); start a new run") from None
     if raw.get("schema") != SETTINGS_SCHEMA:
-        raise InputError(f"{settings_path} has schema {raw.get('schema')!r}, this version reads {SETTINGS_SCHEMA}; start a new run")
+        raise InputError(f"{settings_path} has schema {raw.get('schema')!r}, this version reads {SETTINGS_SCHEMA}; "
+                         "start a new run")
     fingerprint = raw.pop("data_fingerprint", None)
     raw.pop("schema")
     settings = RunSettings(**raw)

@@ -89,3 +89,57 @@ def test_quick_run_reports_like_the_seed_notebook_then_resume_refuses_other_sett
     assert again.returncode == 0, again.stderr
     assert "2 of 2 trials already done" in again.stdout and "(replayed)" in again.stdout
     assert json.loads((tmp_path / "run" / "results.json").read_text())["trials"] == results["trials"]
+
+
+def _start(args, cwd):
+    return subprocess.Popen([sys.executable, "-m", "harness.cli", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_trials(path, count, process, timeout=300):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().count("\n") >= count:
+            return
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    raise AssertionError(f"no {count} trials in {path} after {timeout} s")
+
+
+RESUMABLE = ["--dataset", "digits", "--n-calls", "4", "--epochs", "1", "--train-size", "300", "--seed", "5"]
+
+
+def test_sigkill_mid_run_then_resume_gives_the_uninterrupted_trials(tmp_path):
+    import signal
+
+    reference = mlptune("tune", *RESUMABLE, "--out", "whole", cwd=tmp_path)
+    assert reference.returncode == 0, reference.stderr
+    expected = json.loads((tmp_path / "whole" / "results.json").read_text())["trials"]
+
+    process = _start(["tune", *RESUMABLE, "--out", "killed"], tmp_path)
+    _wait_for_trials(tmp_path / "killed" / "trials.jsonl", 2, process)
+    process.send_signal(signal.SIGKILL)
+    process.communicate()
+    done = (tmp_path / "killed" / "trials.jsonl").read_text().count("\n")
+    assert 2 <= done < 4
+
+    resumed = mlptune("tune", "--resume", "killed", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{done} of 4 trials already done" in resumed.stdout
+    trials = json.loads((tmp_path / "killed" / "results.json").read_text())["trials"]
+    strip = [{k: v for k, v in t.items() if k != "seconds"} for t in trials]
+    assert strip == [{k: v for k, v in t.items() if k != "seconds"} for t in expected]
+
+
+def test_ctrl_c_saves_and_prints_how_to_resume(tmp_path):
+    import signal
+
+    process = _start(["tune", *RESUMABLE, "--out", "stopped"], tmp_path)
+    _wait_for_trials(tmp_path / "stopped" / "trials.jsonl", 1, process)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "Resume with: mlptune tune --resume stopped" in stderr
+    assert (tmp_path / "stopped" / "trials.jsonl").read_text().count("\n") >= 1

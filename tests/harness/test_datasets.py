@@ -2,7 +2,12 @@ import numpy as np
 import pytest
 
 from harness.datasets import (
-    DEBIAN_FASHION_MNIST_DIR, FASHION_MNIST_FILES, find_fashion_mnist, load_dataset, load_digits, load_fashion_mnist,
+    DEBIAN_FASHION_MNIST_DIR,
+    FASHION_MNIST_FILES,
+    find_fashion_mnist,
+    load_dataset,
+    load_digits,
+    load_fashion_mnist,
 )
 from harness.errors import InputError
 from harness.idx import write_idx

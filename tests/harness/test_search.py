@@ -13,7 +13,10 @@ from harness.datasets import load_digits
 from harness.errors import InputError
 from harness.model import create_model
 from harness.search import (
-    FAILED_TRIAL_PENALTY, SearchAborted, default_initial_points, run_search,
+    FAILED_TRIAL_PENALTY,
+    SearchAborted,
+    default_initial_points,
+    run_search,
 )
 from harness.space import DEFAULT_POINT
 

@@ -4,7 +4,12 @@ from skopt.space import Categorical, Integer, Real
 
 from harness.errors import InputError
 from harness.space import (
-    DEFAULT_POINT, SEED_SPACE, check_point_in_space, point_to_params, space_fingerprint, validate_space,
+    DEFAULT_POINT,
+    SEED_SPACE,
+    check_point_in_space,
+    point_to_params,
+    space_fingerprint,
+    validate_space,
 )
 
 
