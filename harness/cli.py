@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "test: score on the test set, as the seed blog did")
     tune.add_argument("--train-size", type=_positive_int,
                       help="use a stratified subset of this many training examples (default all)")
+    tune.add_argument("--max-consecutive-failures", type=_positive_int, default=3, metavar="N",
+                      help="stop the search after N failed trials in a row (default 3)")
     tune.add_argument("--out", type=Path, help="run directory (default runs/<dataset>-<time>); must not exist yet")
     tune.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR after a crash or Ctrl-C")
 
@@ -174,7 +176,8 @@ def run_tune(args: argparse.Namespace) -> int:
     try:
         result = run_search(create_model=model_factory, data=data, n_calls=settings.n_calls, seed=settings.seed,
                             epochs=settings.epochs, batch_size=settings.batch_size, out_dir=out,
-                            resume_trials=resume_trials, on_trial=progress)
+                            resume_trials=resume_trials, on_trial=progress,
+                            max_consecutive_failures=args.max_consecutive_failures)
     except SearchAborted as aborted:
         print(f"mlptune tune: error: search stopped: {aborted}", file=sys.stderr)
         return EXIT_FAILED

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harness import decoded_cache
 from harness.dataset import Dataset, stratified_take
 from harness.errors import InputError
 from harness.idx import read_idx
@@ -68,11 +69,17 @@ def _file_identity(directory: Path) -> tuple:
 
 
 @functools.lru_cache(maxsize=2)
-def _decode_fashion_mnist(identity: tuple) -> dict[str, np.ndarray]:
+def _decode_fashion_mnist(identity: tuple, *, use_cache: bool = True) -> dict[str, np.ndarray]:
     # Keyed by path, size and mtime so an edited file is decoded again, but a search
-    # decodes the files once per process, not once per trial.
+    # decodes the files once per process, not once per trial; across processes the disk
+    # cache (keyed by the files' content) skips decoding altogether.
+    paths = [Path(path) for path, _, _ in identity]
+    content_key = decoded_cache.files_key(paths) if use_cache else None
+    cached = decoded_cache.load("fashion-mnist", content_key) if use_cache else None
+    if cached is not None and set(cached) == set(FASHION_MNIST_FILES):
+        return cached
     arrays = {}
-    for (key, _), (path, _, _) in zip(FASHION_MNIST_FILES.items(), identity):
+    for key, path in zip(FASHION_MNIST_FILES, paths):
         arrays[key] = read_idx(path, expected_ndim=3 if key.startswith("x") else 1)
     for part in ("train", "test"):
         images, labels = arrays[f"x_{part}"], arrays[f"y_{part}"]
@@ -87,6 +94,8 @@ def _decode_fashion_mnist(identity: tuple) -> dict[str, np.ndarray]:
             raise InputError(
                 f"Fashion-MNIST {part} labels reach {int(labels.max())}, outside 0..9; replace the files"
             )
+    if use_cache:
+        decoded_cache.store("fashion-mnist", content_key, arrays)
     return arrays
 
 

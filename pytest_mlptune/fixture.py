@@ -59,6 +59,7 @@ class TuneFixture:
 
         Returns the result for the session seed S. Extra keyword options go to `harness.run_search`.
         """
+        from harness.errors import InputError
         from harness.search import SearchAborted, run_search
 
         for reserved in ("n_calls", "seed", "out_dir"):
@@ -78,6 +79,8 @@ class TuneFixture:
                                     n_initial_points=n_initial_points, **options)
             except SearchAborted as aborted:
                 pytest.fail(f"tuning search stopped: {aborted}", pytrace=False)
+            except InputError as error:
+                pytest.fail(f"mlptune.search(): {error}", pytrace=False)
             if result.best is None:
                 pytest.fail(f"every one of the {len(result.trials)} trials failed "
                             f"(first error: {result.trials[0].error})", pytrace=False)

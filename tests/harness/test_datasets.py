@@ -105,3 +105,37 @@ def test_real_fashion_mnist_sizes():
     data = load_fashion_mnist(DEBIAN_FASHION_MNIST_DIR)
     assert (len(data.y_train), len(data.y_val), len(data.y_test)) == (50000, 10000, 10000)
     assert data.input_shape == (28, 28)
+
+
+def test_decoded_arrays_are_cached_on_disk_by_content(tmp_path, monkeypatch):
+    from harness import datasets, decoded_cache
+
+    monkeypatch.setenv("MLPTUNE_CACHE_DIR", str(tmp_path / "cache"))
+    write_fake_fashion(tmp_path / "fm")
+    first = load_fashion_mnist(tmp_path / "fm")
+    [cached] = (tmp_path / "cache").glob("fashion-mnist-*.npz")
+    datasets._decode_fashion_mnist.cache_clear()
+
+    def no_decoding(*_, **__):
+        raise AssertionError("decoded again despite the cache")
+
+    monkeypatch.setattr(datasets, "read_idx", no_decoding)
+    assert load_fashion_mnist(tmp_path / "fm").fingerprint == first.fingerprint
+
+    monkeypatch.undo()
+    monkeypatch.setenv("MLPTUNE_CACHE_DIR", str(tmp_path / "cache"))
+    cached.write_bytes(b"torn")  # a broken cache file is ignored and rewritten
+    datasets._decode_fashion_mnist.cache_clear()
+    assert load_fashion_mnist(tmp_path / "fm").fingerprint == first.fingerprint
+    assert decoded_cache.load("fashion-mnist", cached.stem.split("-", 2)[-1]) is not None
+
+
+def test_changed_files_are_not_served_from_the_cache(tmp_path, monkeypatch):
+    from harness import datasets
+
+    monkeypatch.setenv("MLPTUNE_CACHE_DIR", str(tmp_path / "cache"))
+    write_fake_fashion(tmp_path / "fm")
+    first = load_fashion_mnist(tmp_path / "fm")
+    write_fake_fashion(tmp_path / "fm", labels_max=4)
+    datasets._decode_fashion_mnist.cache_clear()
+    assert load_fashion_mnist(tmp_path / "fm").fingerprint != first.fingerprint

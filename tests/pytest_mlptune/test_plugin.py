@@ -143,3 +143,19 @@ def test_plugin_import_stays_light():
             "heavy = [m for m in ('tensorflow', 'keras', 'skopt', 'sklearn') if m in sys.modules]; print(heavy)")
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.strip() == "[]"
+
+
+def test_bad_search_input_is_a_one_line_test_failure(pytester):
+    pytester.makepyfile(
+        "import pytest\n"
+        "from harness import Dataset\n"
+        "import numpy as np\n"
+        "@pytest.mark.tune\n"
+        "def test_x(mlptune):\n"
+        "    data = Dataset(x_train=np.zeros((4, 2)), y_train=np.array([0, 1, 0, 1]),\n"
+        "                   x_val=np.zeros((2, 2)), y_val=np.array([0, 1]))\n"
+        "    mlptune.search(create_model=None, space=[], data=data)\n")
+    result = pytester.runpytest_subprocess("--tune")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*mlptune.search(): the search space is empty: give at least one named skopt dimension*"])
+    assert "Traceback" not in result.stdout.str()
