@@ -27,3 +27,7 @@ test: setup data
 
 tune-gate: setup data
 	$(BIN)/python -m pytest --tune --n-calls 10
+
+# Side-by-side benchmarks with ratios (about 15 minutes here); not part of `make test`.
+benchmarks: setup data
+	$(BIN)/python -m pytest tests/benchmarks -p no:randomly --benchmark-columns=min,median,max,rounds

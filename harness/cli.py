@@ -9,6 +9,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from harness.argument_types import parse_non_negative_int, parse_positive_int
 from harness.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -26,26 +27,6 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="mlptune",
                            description="Bayesian hyperparameter tuning of Keras models, and its regression tests.")
@@ -56,16 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--dataset", choices=("fashion-mnist", "digits"), help="data to tune on (default fashion-mnist)")
     tune.add_argument("--data-dir", help="folder with the four Fashion-MNIST IDX files "
                       "(default /usr/share/datasets/fashion-mnist, then ~/.keras/datasets/fashion-mnist)")
-    tune.add_argument("--n-calls", type=_positive_int, help="number of trials (default 50)")
-    tune.add_argument("--epochs", type=_positive_int, help="training epochs per trial (default 5)")
-    tune.add_argument("--batch-size", type=_positive_int, help="batch size (default 64)")
-    tune.add_argument("--seed", type=_non_negative_int, help="search seed; same seed, same trials (default 0)")
+    tune.add_argument("--n-calls", type=parse_positive_int, help="number of trials (default 50)")
+    tune.add_argument("--epochs", type=parse_positive_int, help="training epochs per trial (default 5)")
+    tune.add_argument("--batch-size", type=parse_positive_int, help="batch size (default 64)")
+    tune.add_argument("--seed", type=parse_non_negative_int, help="search seed; same seed, same trials (default 0)")
     tune.add_argument("--validate-on", choices=("split", "test"),
                       help="split: score on a held-out sixth of the training set (default); "
                            "test: score on the test set, as the seed blog did")
-    tune.add_argument("--train-size", type=_positive_int,
+    tune.add_argument("--train-size", type=parse_positive_int,
                       help="use a stratified subset of this many training examples (default all)")
-    tune.add_argument("--max-consecutive-failures", type=_positive_int, default=3, metavar="N",
+    tune.add_argument("--max-consecutive-failures", type=parse_positive_int, default=3, metavar="N",
                       help="stop the search after N failed trials in a row (default 3)")
     tune.add_argument("--out", type=Path, help="run directory (default runs/<dataset>-<time>); must not exist yet")
     tune.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR after a crash or Ctrl-C")

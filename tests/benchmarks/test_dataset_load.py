@@ -1,0 +1,26 @@
+"""Fashion-MNIST load: decoding the IDX gz files (cold) against the decoded-array cache (warm)."""
+
+import pytest
+
+from harness import datasets
+
+from .conftest import interleaved_seconds, median
+
+pytestmark = pytest.mark.skipif(not datasets.DEBIAN_FASHION_MNIST_DIR.is_dir(), reason="needs dataset-fashion-mnist")
+
+
+def test_warm_load_against_cold_decode(benchmark, record_ratio):
+    identity = datasets._file_identity(datasets.DEBIAN_FASHION_MNIST_DIR)
+    datasets._decode_fashion_mnist.__wrapped__(identity)  # fills the disk cache
+
+    def cold():
+        datasets._decode_fashion_mnist.__wrapped__(identity, use_cache=False)
+
+    def warm():
+        datasets._decode_fashion_mnist.__wrapped__(identity)
+
+    cold_times, warm_times = interleaved_seconds(cold, warm, rounds=5)
+    benchmark.pedantic(warm, rounds=5, iterations=1)
+    ratio = median(warm_times) / median(cold_times)
+    record_ratio(name="dataset load warm/cold", value=ratio, target="<= 0.15", met=ratio <= 0.15,
+                 detail=f"cold {median(cold_times):.3f} s, warm {median(warm_times):.3f} s (medians of 5)")
