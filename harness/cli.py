@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from datetime import datetime
@@ -63,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:2] == ["baselines", "update"] and not {"-h", "--help"} & set(argv[2:]):
+        # Everything after `update` belongs to pytest, options included (argparse would claim them).
+        from pytest_mlptune import commands
+
+        return commands.update_baselines(argv[2:])
     args = build_parser().parse_args(argv)
     try:
         if args.command == "tune":
@@ -154,6 +161,7 @@ def run_tune(args: argparse.Namespace) -> int:
 
     model_factory = functools.partial(create_model, input_shape=data.input_shape, num_classes=data.num_classes)
     progress = ProgressPrinter(n_calls=settings.n_calls, resumed=len(resume_trials))
+    signal.signal(signal.SIGINT, progress.interrupt)
     try:
         result = run_search(create_model=model_factory, data=data, n_calls=settings.n_calls, seed=settings.seed,
                             epochs=settings.epochs, batch_size=settings.batch_size, out_dir=out,
@@ -175,6 +183,14 @@ class ProgressPrinter:
         self.n_calls = n_calls
         self.resumed = resumed
         self.started = time.perf_counter()
+        self.interrupted = False
+
+    def interrupt(self, signum, frame) -> None:
+        # KeyboardInterrupt raised inside a finalizer (a weakref callback during TensorFlow's
+        # garbage collection) is swallowed by Python; the flag makes sure the run still stops,
+        # at the latest once the trial in flight is saved.
+        self.interrupted = True
+        raise KeyboardInterrupt
 
     def __call__(self, trial, result) -> None:
         done = trial.index + 1
@@ -189,6 +205,8 @@ class ProgressPrinter:
               f"{format_params(trial.params)}{replayed}  elapsed {_clock(elapsed)}  ETA {_clock(eta)}", flush=True)
         if not trial.ok:
             print(f"    trial {trial.index} failed: {trial.error}", flush=True)
+        if self.interrupted:
+            raise KeyboardInterrupt
 
 
 def format_params(params: dict) -> str:

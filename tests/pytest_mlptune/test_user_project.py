@@ -1,0 +1,66 @@
+"""A project that knows only the README: its own model, space and data, through the whole workflow."""
+
+import sys
+
+USER_TEST = '''
+import os
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from skopt.space import Integer, Real
+
+from harness import Dataset
+
+
+def create_model(units, learning_rate):
+    import keras
+
+    hidden = 2 if os.environ.get("MODE") == "narrow" else units  # the "really worse" model
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(hidden, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def my_data():
+    x, y = load_digits(return_X_y=True)
+    x = x / 16.0
+    x_train, y_train, x_val, y_val = x[:1400], y[:1400].copy(), x[1400:], y[1400:]
+    if os.environ.get("MODE") == "scrambled":  # a broken pipeline: 30% of training labels wrong
+        rng = np.random.default_rng(0)
+        chosen = rng.choice(len(y_train), size=int(0.3 * len(y_train)), replace=False)
+        y_train[chosen] = (y_train[chosen] + rng.integers(1, 10, size=len(chosen))) % 10
+    return Dataset(x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val)
+
+
+SPACE = [Integer(16, 64, name="units"), Real(1e-3, 3e-2, prior="log-uniform", name="learning_rate")]
+
+
+@pytest.mark.tune
+def test_my_model_still_tunes(mlptune):
+    result = mlptune.search(create_model=create_model, space=SPACE, data=my_data(), epochs=3, batch_size=64)
+    mlptune.check(result)
+'''
+
+
+def test_create_baseline_pass_three_times_then_catch_real_damage(pytester, monkeypatch):
+    pytester.makepyfile(test_mine=USER_TEST)
+    budget = ["--tune", "--n-calls", "3", "-p", "no:cacheprovider"]
+    monkeypatch.delenv("MODE", raising=False)
+
+    pytester.runpytest_subprocess(*budget).assert_outcomes(failed=1)  # new: no baseline yet
+    created = pytester.run(sys.executable, "-m", "harness.cli", "baselines", "update", "--n-calls", "3",
+                           "-p", "no:cacheprovider")
+    assert created.ret == 0, created.stdout.str()
+    for _ in range(3):
+        pytester.runpytest_subprocess(*budget).assert_outcomes(passed=1)
+
+    for mode in ("narrow", "scrambled"):
+        monkeypatch.setenv("MODE", mode)
+        damaged = pytester.runpytest_subprocess(*budget)
+        damaged.assert_outcomes(failed=1)
+        damaged.stdout.fnmatch_lines(["*tuning regressed: best val_accuracy*"])
+    assert len(list((pytester.path / "baselines").glob("*/*.json"))) == 1
+
