@@ -1,8 +1,10 @@
 """A disk cache of decoded IDX arrays, keyed by the content of the source files.
 
-Decompressing and checking Fashion-MNIST's gz files costs about 1.8 s per process here;
-loading the same arrays from an uncompressed .npz takes a small fraction of that. The key is
-a hash of the source files' bytes, so an edited or replaced file is never served stale.
+Decompressing and checking Fashion-MNIST's gz files costs 0.4-1.8 s per process here;
+loading the same arrays from an uncompressed .npz takes a fraction of that. The key hashes
+each source file's resolved path, size and modification time (as make does): an edited or
+replaced file gets a new key. Hashing the 30 MB of content instead would cost about half
+of a warm load.
 """
 
 from __future__ import annotations
@@ -24,10 +26,8 @@ def cache_dir() -> Path:
 def files_key(paths: Sequence[Path]) -> str:
     digest = hashlib.sha256()
     for path in paths:
-        digest.update(path.name.encode())
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        status = path.stat()
+        digest.update(f"{path.resolve()}\0{status.st_size}\0{status.st_mtime_ns}\0".encode())
     return digest.hexdigest()[:20]
 
 

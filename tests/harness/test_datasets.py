@@ -107,7 +107,7 @@ def test_real_fashion_mnist_sizes():
     assert data.input_shape == (28, 28)
 
 
-def test_decoded_arrays_are_cached_on_disk_by_content(tmp_path, monkeypatch):
+def test_decoded_arrays_are_cached_on_disk(tmp_path, monkeypatch):
     from harness import datasets, decoded_cache
 
     monkeypatch.setenv("MLPTUNE_CACHE_DIR", str(tmp_path / "cache"))
