@@ -23,7 +23,7 @@ tune: setup data
 	$(BIN)/mlptune tune --n-calls 10 --out runs/quickstart-$$(date +%Y%m%d-%H%M%S)
 
 test: setup data
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 tune-gate: setup data
 	$(BIN)/python -m pytest --tune --n-calls 10

@@ -14,6 +14,7 @@ from harness.argument_types import parse_non_negative_int, parse_positive_int
 from harness.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+XLA_MIN_TRAIN_EXAMPLES = 10_000
 
 TUNE_DEFAULTS = {
     "dataset": "fashion-mnist", "data_dir": None, "validate_on": "split", "train_size": None,
@@ -159,7 +160,10 @@ def run_tune(args: argparse.Namespace) -> int:
           f"{len(data.y_test) if data.has_test else 0} test; {settings.n_calls} calls, "
           f"{settings.epochs} epochs, batch {settings.batch_size}, seed {settings.seed}; writing {out}", flush=True)
 
-    model_factory = functools.partial(create_model, input_shape=data.input_shape, num_classes=data.num_classes)
+    # XLA compiles every trial's new model: worth it on full Fashion-MNIST (about 2x faster per
+    # trial), a loss on small data, where compiling takes longer than training (digits: 2.2 s vs 5.8 s).
+    model_factory = functools.partial(create_model, input_shape=data.input_shape, num_classes=data.num_classes,
+                                      jit_compile=len(data.y_train) >= XLA_MIN_TRAIN_EXAMPLES)
     progress = ProgressPrinter(n_calls=settings.n_calls, resumed=len(resume_trials))
     signal.signal(signal.SIGINT, progress.interrupt)
     try:
