@@ -26,7 +26,7 @@ test: setup data
 	$(BIN)/python -m pytest -n 2
 
 tune-gate: setup data
-	$(BIN)/python -m pytest --tune --n-calls 10
+	$(BIN)/python -m pytest --tune --n-calls 10 -m tune
 
 # Side-by-side benchmarks with ratios (about 15 minutes here); not part of `make test`.
 benchmarks: setup data

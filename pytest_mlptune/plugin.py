@@ -6,6 +6,8 @@ run, and those imports happen inside the fixture's search only.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pytest_mlptune.fixture import BASELINE_PROPERTY, ROW_PROPERTY, TuneFixture
@@ -134,4 +136,6 @@ def _ran_whole_suite(config: pytest.Config) -> bool:
     if getattr(option, "keyword", "") or getattr(option, "markexpr", "") or getattr(option, "lf", False) \
             or getattr(option, "deselect", None) or getattr(option, "exitfirst", False):
         return False
-    return all("::" not in arg and not arg.endswith(".py") for arg in config.args)
+    if config.args_source in (pytest.Config.ArgsSource.TESTPATHS, pytest.Config.ArgsSource.INVOCATION_DIR):
+        return True
+    return all(Path(arg).resolve() == config.rootpath for arg in config.args)
