@@ -219,7 +219,7 @@ def run_search(
     started = time.perf_counter()
     consecutive_failures = 0
     resume_trials = list(resume_trials)
-    if out is not None and best_model_path is None and (out / BEST_MODEL_NAME).exists() and resume_trials:
+    if out is not None and resume_trials and (out / BEST_MODEL_NAME).exists():
         best_model_path = str(out / BEST_MODEL_NAME)
 
     def snapshot(stopped_early: str | None = None) -> SearchResult:

@@ -41,8 +41,7 @@ class TuneFixture:
     baseline and fails the test on a regression, a missing or incomparable baseline.
     """
 
-    def __init__(self, *, settings: TuneSettings, nodeid: str, environment_key: str, node, tmp_dir: Path,
-                 k: float, floor: float):
+    def __init__(self, *, settings: TuneSettings, nodeid: str, environment_key: str, node, k: float, floor: float):
         self.settings = settings
         self.nodeid = nodeid
         self.environment_key = environment_key
@@ -50,7 +49,6 @@ class TuneFixture:
         self.k = k
         self.floor = floor
         self._node = node
-        self._tmp_dir = tmp_dir
         self._repeats: list = []
 
     def search(self, *, create_model, data, space=None, epochs: int = 5, batch_size: int = 64,

@@ -66,7 +66,7 @@ def _tolerance(marker, name: str, default: float) -> float:
 
 
 @pytest.fixture
-def mlptune(request: pytest.FixtureRequest, tmp_path) -> TuneFixture:
+def mlptune(request: pytest.FixtureRequest) -> TuneFixture:
     """Run a budgeted hyperparameter search and check it against this test's stored baseline."""
     marker = request.node.get_closest_marker(MARKER)
     if marker is None:
@@ -77,7 +77,7 @@ def mlptune(request: pytest.FixtureRequest, tmp_path) -> TuneFixture:
     settings = request.config.stash[SETTINGS_KEY]
     fixture = TuneFixture(
         settings=settings, nodeid=request.node.nodeid, environment_key=request.config.stash[ENVIRONMENT_KEY],
-        node=request.node, tmp_dir=tmp_path,
+        node=request.node,
         k=_tolerance(marker, "k", settings.k), floor=_tolerance(marker, "floor", settings.floor),
     )
     request.node.user_properties.append((BASELINE_PROPERTY, str(fixture.baseline_path)))
