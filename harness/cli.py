@@ -15,6 +15,7 @@ from harness.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 XLA_MIN_TRAIN_EXAMPLES = 10_000
+DEFAULT_TRIALS_PER_WORKER = 5  # Keras keeps ~11-15 MB per model: a worker lives 5 trials, then gives it back
 
 TUNE_DEFAULTS = {
     "dataset": "fashion-mnist", "data_dir": None, "validate_on": "split", "train_size": None,
@@ -50,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="use a stratified subset of this many training examples (default all)")
     tune.add_argument("--max-consecutive-failures", type=parse_positive_int, default=3, metavar="N",
                       help="stop the search after N failed trials in a row (default 3)")
+    tune.add_argument("--trials-per-worker", type=parse_non_negative_int, default=DEFAULT_TRIALS_PER_WORKER,
+                      metavar="N", help="train in a child process replaced every N trials, which bounds memory "
+                      f"(default {DEFAULT_TRIALS_PER_WORKER}); 0 trains in this process. Trials are the same either way")
     tune.add_argument("--out", type=Path, help="run directory (default runs/<dataset>-<time>); must not exist yet")
     tune.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR after a crash or Ctrl-C")
 
@@ -170,7 +174,8 @@ def run_tune(args: argparse.Namespace) -> int:
         result = run_search(create_model=model_factory, data=data, n_calls=settings.n_calls, seed=settings.seed,
                             epochs=settings.epochs, batch_size=settings.batch_size, out_dir=out,
                             resume_trials=resume_trials, on_trial=progress,
-                            max_consecutive_failures=args.max_consecutive_failures)
+                            max_consecutive_failures=args.max_consecutive_failures,
+                            trials_per_worker=args.trials_per_worker or None)
     except SearchAborted as aborted:
         print(f"mlptune tune: error: search stopped: {aborted}", file=sys.stderr)
         return EXIT_FAILED

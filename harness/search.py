@@ -22,7 +22,8 @@ from harness.space import (
     space_fingerprint,
     validate_space,
 )
-from harness.trial import Trial, run_trial, trial_log_name, trial_seed, write_hparams_config
+from harness.trial import Trial, trial_log_name, trial_seed, write_hparams_config
+from harness.trial_runner import InProcessRunner, WorkerProcessRunner
 
 RESULTS_SCHEMA = 1
 FAILED_TRIAL_PENALTY = 0.0
@@ -161,6 +162,7 @@ def run_search(
     tensorboard: bool = True,
     save_best: bool = True,
     max_consecutive_failures: int = 3,
+    trials_per_worker: int | None = None,
     resume_trials: Sequence[Trial] = (),
     on_trial: Callable[[Trial, SearchResult], None] | None = None,
 ) -> SearchResult:
@@ -171,6 +173,10 @@ def run_search(
     and no `x0`, the seed's default point is the first call. With `out_dir`, the run writes
     `trials.jsonl` (one line per finished trial), `results.json`, `best_model.keras` (the best
     trial's model, replaced atomically) and `tensorboard/` (one run per trial).
+
+    With `trials_per_worker` N, trials run in a child process replaced every N trials: memory
+    Keras keeps per model is given back, and a trial that kills its process fails alone. The
+    trials are the same as in-process ones; `create_model` must then be picklable.
 
     `resume_trials` replays finished trials through ask/tell instead of training them again,
     which gives the same later points as an uninterrupted run.
@@ -184,6 +190,9 @@ def run_search(
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     if acq_func not in ("EI", "PI", "LCB", "gp_hedge"):
         raise InputError(f"acq_func must be EI, PI, LCB or gp_hedge, got {acq_func!r}")
+    if trials_per_worker is not None:
+        _check_positive_int("trials_per_worker", trials_per_worker, fix="give 1 or more, or None to train in this process")
+        _check_picklable(create_model)
     fingerprint = space_fingerprint(space)
     if x0 is None and fingerprint == space_fingerprint(SEED_SPACE):
         x0 = DEFAULT_POINT
@@ -211,7 +220,22 @@ def run_search(
                 space=[describe_dimension(d) for d in space], space_fingerprint=fingerprint,
                 environment=environment())
     optimizer = make_optimizer(space, n_initial_points=n_initial_points, acq_func=acq_func, seed=seed)
+    if trials_per_worker is None:
+        runner = InProcessRunner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size)
+    else:
+        runner = WorkerProcessRunner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
+                                     trials_per_worker=trials_per_worker)
+    try:
+        return _search_loop(runner=runner, optimizer=optimizer, space=space, x0=x0, n_calls=n_calls, seed=seed,
+                            out=out, tensorboard_dir=tensorboard_dir, save_best=save_best, base=base,
+                            resume_trials=resume_trials, max_consecutive_failures=max_consecutive_failures,
+                            on_trial=on_trial)
+    finally:
+        runner.close()
 
+
+def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, out, tensorboard_dir, save_best, base,
+                 resume_trials, max_consecutive_failures, on_trial) -> SearchResult:
     trials: list[Trial] = []
     best_score: float | None = None
     best_model_path = None
@@ -242,8 +266,8 @@ def run_search(
         else:
             seed_of_trial = trial_seed(seed, index)
             log_dir = tensorboard_dir / trial_log_name(index, params) if tensorboard_dir else None
-            trial, model = run_trial(create_model=create_model, params=params, data=data, index=index,
-                                     seed=seed_of_trial, epochs=epochs, batch_size=batch_size, log_dir=log_dir)
+            trial, model = runner.run(params=params, index=index, seed=seed_of_trial, log_dir=log_dir,
+                                      more_trials=index + 1 < n_calls)
             training_seconds += trial.seconds
             if trial.ok and (best_score is None or trial.score > best_score) and out is not None and save_best:
                 # Saved before the trial is logged: a crash in between re-runs the trial on resume,
@@ -276,9 +300,6 @@ def run_search(
                 write_json_atomic(out / RESULTS_NAME, result.to_json())
             raise SearchAborted(message, result)
 
-    import keras
-
-    keras.backend.clear_session()
     result = snapshot()
     if out is not None:
         from harness.plots import write_plots
@@ -293,6 +314,27 @@ def run_search(
 def _check_positive_int(name: str, value: Any, *, fix: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InputError(f"{name} must be a positive integer, got {value!r}; {fix}")
+
+
+def _check_picklable(create_model: Callable[..., Any]) -> None:
+    """The worker imports `create_model` by name: refuse what it could not import before any trial."""
+    import functools
+    import pickle
+
+    function = create_model.func if isinstance(create_model, functools.partial) else create_model
+    problem = None
+    if getattr(function, "__module__", None) == "__main__":
+        problem = "it is defined in the __main__ script, which a worker does not run"
+    else:
+        try:
+            pickle.dumps(create_model)
+        except Exception as error:  # noqa: BLE001 - pickle raises several types for the same problem
+            problem = f"{type(error).__name__}: {error}"
+    if problem:
+        raise InputError(
+            f"create_model cannot be sent to a trial worker process ({problem}); define it at module level in an "
+            "importable module (a lambda or local function will not do), or run trials in this process"
+        )
 
 
 def _append_checkpoint(path: Path, trial: Trial) -> None:

@@ -1,0 +1,225 @@
+"""Where trials run: in this process, or in a child process that is replaced every few trials.
+
+Keras and TensorFlow keep about 11-15 MB per built model alive even after `clear_session()`
+(measured here; upstream tensorflow#61791, keras#17458), so a long search in one process grows
+by hundreds of MB. A child process gives that memory back when it exits, and a trial that kills
+its process (out of memory, a crash in native code) becomes one failed trial instead of the end
+of the search. A trial is a pure function of (params, data, seed), so where it runs does not
+change its result: the same seed gives the same trials, bit for bit, either way.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from harness.dataset import Dataset
+from harness.trial import FAILED, Trial, run_trial
+
+# Messages between the search and its worker go through a pipe the two processes share; nothing
+# is read from a file someone else could have written (the no-pickle rule is about files).
+_RUN, _SAVE, _STOP = "run", "save", "stop"
+
+
+class InProcessRunner:
+    """Runs each trial here; the trained model is returned as is."""
+
+    def __init__(self, *, create_model: Callable[..., Any], data: Dataset, epochs: int, batch_size: int):
+        self._fixed = dict(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size)
+
+    def run(self, *, params: dict[str, Any], index: int, seed: int, log_dir: Path | None,
+            more_trials: bool = True) -> tuple[Trial, Any]:
+        return run_trial(params=params, index=index, seed=seed, log_dir=log_dir, **self._fixed)
+
+    def close(self) -> None:
+        import keras
+
+        keras.backend.clear_session()
+
+
+class WorkerProcessRunner:
+    """Runs each trial in a child process that is replaced after `trials_per_worker` trials.
+
+    The child is a fresh interpreter (`python -m harness.trial_runner`), not a multiprocessing
+    spawn: spawn re-runs the caller's main script, which breaks any script without a
+    `__main__` guard. `create_model` must be importable by name in the child (a module-level
+    function, or a functools.partial of one, from a module on sys.path). The returned model is a
+    handle whose `save(path)` asks the worker to save the model it has just trained; it is valid
+    until the next trial.
+    """
+
+    def __init__(self, *, create_model: Callable[..., Any], data: Dataset, epochs: int, batch_size: int,
+                 trials_per_worker: int):
+        if isinstance(trials_per_worker, bool) or not isinstance(trials_per_worker, int) or trials_per_worker < 1:
+            raise ValueError(f"trials_per_worker must be a positive integer, got {trials_per_worker!r}")
+        self._setup = dict(sys_path=list(sys.path), create_model=create_model, data=data, epochs=epochs,
+                           batch_size=batch_size)
+        self.trials_per_worker = trials_per_worker
+        self._process: subprocess.Popen | None = None
+        self._connection = None
+        self._spare = None  # (process, connection) started while the last trial of a worker runs
+        self._trials_in_worker = 0
+        self._busy = False  # a trial is in flight: the worker will not read a stop message until it ends
+        self.workers_started = 0
+
+    @property
+    def worker_pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def run(self, *, params: dict[str, Any], index: int, seed: int, log_dir: Path | None,
+            more_trials: bool = True) -> tuple[Trial, Any]:
+        """Run one trial; `more_trials=False` says none follows, so no replacement worker is warmed up."""
+        if self._process is not None and self._trials_in_worker >= self.trials_per_worker:
+            self._stop_worker()
+        started = time.perf_counter()
+        try:
+            if self._process is None:
+                self._process, self._connection = self._spare or self._launch()
+                self._spare = None
+                self._trials_in_worker = 0
+            self._trials_in_worker += 1
+            self._busy = True
+            self._connection.send((_RUN, dict(params=params, index=index, seed=seed, log_dir=log_dir)))
+            if more_trials and self._trials_in_worker == self.trials_per_worker and self._spare is None:
+                # Importing TensorFlow takes seconds: the next worker does it while this trial trains.
+                self._spare = self._launch()
+            trial, has_model = self._connection.recv()
+            self._busy = False
+        except (EOFError, OSError):
+            # The worker died inside the trial: the kernel's OOM killer, a segfault, os._exit.
+            self._busy = False
+            code = self._reap_dead_worker()
+            cause = f"killed by {signal.Signals(-code).name}" if code is not None and code < 0 else f"exit status {code}"
+            trial = Trial(index=index, params=params, seed=seed, status=FAILED, score=None, val_loss=None,
+                          seconds=time.perf_counter() - started,
+                          error=f"WorkerDied: the trial's process ended ({cause}); out of memory?")
+            return trial, None
+        return trial, (_WorkerModel(self._connection) if has_model else None)
+
+    def close(self) -> None:
+        """Stop the workers; one interrupted mid-trial (Ctrl-C) is killed, its trial is re-run on resume."""
+        if self._spare is not None:
+            self._stop(*self._spare)
+            self._spare = None
+        if self._process is None:
+            return
+        if self._busy:
+            self._process.kill()
+        self._stop_worker()
+
+    def _launch(self) -> tuple[subprocess.Popen, Connection]:
+        ours, theirs = socket.socketpair()
+        with theirs:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "harness.trial_runner", str(theirs.fileno()), str(os.getpid())],
+                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+            )
+        connection = Connection(ours.detach())
+        self.workers_started += 1
+        connection.send(self._setup)
+        return process, connection
+
+    def _stop_worker(self) -> None:
+        process, connection = self._process, self._connection
+        self._process = self._connection = None
+        self._stop(process, connection)
+
+    @staticmethod
+    def _stop(process: subprocess.Popen, connection: Connection) -> None:
+        try:
+            connection.send((_STOP, None))
+        except OSError:
+            pass
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        connection.close()
+
+    def _reap_dead_worker(self) -> int | None:
+        process = self._process
+        self._process = None
+        self._connection.close()
+        self._connection = None
+        try:
+            return process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            return process.wait()
+
+
+class _WorkerModel:
+    """Stands for the model the worker has just trained; `save` is all the search needs of it."""
+
+    def __init__(self, connection):
+        self._connection = connection
+
+    def save(self, path: str | Path) -> None:
+        try:
+            self._connection.send((_SAVE, str(path)))
+            error = self._connection.recv()
+        except (EOFError, OSError):
+            error = "the worker process ended"
+
+        if error is not None:
+            raise OSError(f"saving the best model to {path} failed in the trial worker: {error}")
+
+
+def _worker_main(connection, parent_pid: int) -> None:
+    # Ctrl-C reaches the whole process group; the search decides what happens, and stops us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_when_orphaned(parent_pid)
+    setup = connection.recv()
+    sys.path[:] = setup.pop("sys_path")
+    import logging
+
+    import keras  # noqa: F401 - imported now, while the worker before us finishes its last trial
+
+    # Each trial builds a new model, so Keras' retracing warning is expected noise here.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    fixed = dict(create_model=setup["create_model"], data=setup["data"], epochs=setup["epochs"],
+                 batch_size=setup["batch_size"])
+    model = None
+    while True:
+        try:
+            command, payload = connection.recv()
+        except EOFError:
+            return
+        if command == _STOP:
+            return
+        if command == _RUN:
+            model = None
+            trial, model = run_trial(**fixed, **payload)
+            connection.send((trial, model is not None))
+        elif command == _SAVE:
+            try:
+                model.save(payload)
+            except Exception as error:  # noqa: BLE001 - reported to the search, which raises it
+                connection.send(f"{type(error).__name__}: {error}")
+            else:
+                connection.send(None)
+
+
+def _exit_when_orphaned(parent_pid: int) -> None:
+    """A search killed with SIGKILL cannot stop its worker; the worker notices and exits."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="mlptune-orphan-watch", daemon=True).start()
+
+
+if __name__ == "__main__":
+    _worker_main(Connection(int(sys.argv[1])), int(sys.argv[2]))

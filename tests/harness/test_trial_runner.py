@@ -1,0 +1,121 @@
+"""Trials in a recycled worker process: same trials as in-process, a dead worker is one failed trial."""
+
+import functools
+import os
+import signal
+
+import keras
+import pytest
+
+from harness.datasets import load_digits
+from harness.errors import InputError
+from harness.model import create_model
+from harness.search import run_search
+from harness.trial_runner import WorkerProcessRunner
+
+FAST = dict(epochs=1, batch_size=64)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits(train_size=600)
+
+
+def seed_model(data):
+    return functools.partial(create_model, input_shape=data.input_shape, num_classes=data.num_classes,
+                             jit_compile=False)
+
+
+def suicidal_model(**params):
+    """Kills its own process while building: what the kernel's OOM killer does to a trial."""
+    if params["num_layers"] > 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+    data = load_digits(train_size=600)
+    return create_model(**params, input_shape=data.input_shape, num_classes=data.num_classes, jit_compile=False)
+
+
+def test_worker_trials_equal_in_process_trials_bit_for_bit_and_the_saved_model_matches(digits, tmp_path):
+    inline = run_search(create_model=seed_model(digits), data=digits, n_calls=5, seed=3, **FAST,
+                        out_dir=tmp_path / "inline")
+    worker = run_search(create_model=seed_model(digits), data=digits, n_calls=5, seed=3, **FAST,
+                        out_dir=tmp_path / "worker", trials_per_worker=2)
+    assert [(t.params, t.score, t.val_loss, t.seed) for t in worker.trials] == \
+           [(t.params, t.score, t.val_loss, t.seed) for t in inline.trials]
+    model = keras.models.load_model(worker.best.model_path, safe_mode=True)
+    _, accuracy = model.evaluate(digits.x_val, digits.y_val, verbose=0)
+    assert accuracy == pytest.approx(worker.best.score, abs=1e-7)
+
+
+def test_workers_are_replaced_after_the_given_number_of_trials(digits):
+    runner = WorkerProcessRunner(create_model=seed_model(digits), data=digits, trials_per_worker=2, **FAST)
+    params = dict(learning_rate=0.01, num_layers=3, num_nodes=8, hidden_activation="relu")
+    try:
+        pids = []
+        for index in range(3):
+            trial, _ = runner.run(params=params, index=index, seed=index, log_dir=None)
+            assert trial.ok
+            pids.append(runner.worker_pid)
+    finally:
+        runner.close()
+    assert pids[0] == pids[1] != pids[2]
+    assert runner.workers_started == 2 and runner.worker_pid is None
+
+
+def test_a_trial_that_kills_its_worker_is_a_failed_trial_and_the_search_goes_on(digits):
+    result = run_search(create_model=suicidal_model, data=digits, n_calls=4, seed=0, **FAST, trials_per_worker=5,
+                        max_consecutive_failures=4)
+    died = [t for t in result.trials if not t.ok]
+    assert died, "the search space should have asked for more than 3 layers in 4 calls"
+    assert all("WorkerDied" in t.error and "SIGKILL" in t.error for t in died)
+    assert result.trials[0].ok  # the default point has 3 layers
+    assert all(t.ok == (t.params["num_layers"] <= 3) for t in result.trials)
+
+
+def test_a_create_model_the_worker_cannot_import_is_refused_before_any_trial(digits):
+    with pytest.raises(InputError, match="create_model cannot be sent to a trial worker.*module level"):
+        run_search(create_model=lambda **p: None, data=digits, n_calls=2, trials_per_worker=1, **FAST)
+    with pytest.raises(InputError, match="trials_per_worker must be a positive integer"):
+        run_search(create_model=seed_model(digits), data=digits, n_calls=2, trials_per_worker=0, **FAST)
+
+
+def test_a_create_model_from_the_main_script_is_refused(digits):
+    def main_script_model(**params):
+        return None
+
+    main_script_model.__module__ = "__main__"
+    with pytest.raises(InputError, match="defined in the __main__ script"):
+        run_search(create_model=main_script_model, data=digits, n_calls=2, trials_per_worker=1, **FAST)
+
+
+ORPHANING_SCRIPT = """
+import functools, sys, time
+from harness.datasets import load_digits
+from harness.model import create_model
+from harness.trial_runner import WorkerProcessRunner
+
+data = load_digits(train_size=300)
+model = functools.partial(create_model, input_shape=data.input_shape, num_classes=data.num_classes, jit_compile=False)
+runner = WorkerProcessRunner(create_model=model, data=data, epochs=1, batch_size=64, trials_per_worker=3)
+runner.run(params=dict(learning_rate=0.01, num_layers=3, num_nodes=8, hidden_activation="relu"), index=0, seed=0,
+           log_dir=None)
+print(runner.worker_pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_worker_whose_search_is_killed_exits_on_its_own(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "search.py"
+    script.write_text(ORPHANING_SCRIPT)
+    search = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    worker_pid = int(search.stdout.readline())
+    assert os.path.exists(f"/proc/{worker_pid}")
+    search.kill()
+    search.wait()
+    deadline = time.monotonic() + 20
+    while os.path.exists(f"/proc/{worker_pid}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists(f"/proc/{worker_pid}"), "the orphaned worker kept running"
