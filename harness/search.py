@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -163,6 +164,7 @@ def run_search(
     save_best: bool = True,
     max_consecutive_failures: int = 3,
     trials_per_worker: int | None = None,
+    trial_executor: Callable[[Callable[[], tuple[Trial, Any]]], tuple[Trial, Any]] | None = None,
     resume_trials: Sequence[Trial] = (),
     on_trial: Callable[[Trial, SearchResult], None] | None = None,
 ) -> SearchResult:
@@ -177,6 +179,10 @@ def run_search(
     With `trials_per_worker` N, trials run in a child process replaced every N trials: memory
     Keras keeps per model is given back, and a trial that kills its process fails alone. The
     trials are the same as in-process ones; `create_model` must then be picklable.
+
+    `trial_executor`, when given, is called with a no-argument function that runs the next trial
+    and returns what it returns; it lets a caller time or schedule trials (the pytest plugin
+    times each one as a pytest-benchmark round). It must call the function exactly once.
 
     `resume_trials` replays finished trials through ask/tell instead of training them again,
     which gives the same later points as an uninterrupted run.
@@ -229,13 +235,13 @@ def run_search(
         return _search_loop(runner=runner, optimizer=optimizer, space=space, x0=x0, n_calls=n_calls, seed=seed,
                             out=out, tensorboard_dir=tensorboard_dir, save_best=save_best, base=base,
                             resume_trials=resume_trials, max_consecutive_failures=max_consecutive_failures,
-                            on_trial=on_trial)
+                            on_trial=on_trial, execute=trial_executor or _call)
     finally:
         runner.close()
 
 
 def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, out, tensorboard_dir, save_best, base,
-                 resume_trials, max_consecutive_failures, on_trial) -> SearchResult:
+                 resume_trials, max_consecutive_failures, on_trial, execute) -> SearchResult:
     trials: list[Trial] = []
     best_score: float | None = None
     best_model_path = None
@@ -266,8 +272,8 @@ def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, out, tensorboar
         else:
             seed_of_trial = trial_seed(seed, index)
             log_dir = tensorboard_dir / trial_log_name(index, params) if tensorboard_dir else None
-            trial, model = runner.run(params=params, index=index, seed=seed_of_trial, log_dir=log_dir,
-                                      more_trials=index + 1 < n_calls)
+            trial, model = execute(functools.partial(runner.run, params=params, index=index, seed=seed_of_trial,
+                                                     log_dir=log_dir, more_trials=index + 1 < n_calls))
             training_seconds += trial.seconds
             if trial.ok and (best_score is None or trial.score > best_score) and out is not None and save_best:
                 # Saved before the trial is logged: a crash in between re-runs the trial on resume,
@@ -309,6 +315,10 @@ def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, out, tensorboar
             result = replace(result, extra={"plot_problems": problems})
         write_json_atomic(out / RESULTS_NAME, result.to_json())
     return result
+
+
+def _call(function: Callable[[], Any]) -> Any:
+    return function()
 
 
 def _check_positive_int(name: str, value: Any, *, fix: str) -> None:

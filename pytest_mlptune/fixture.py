@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shlex
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,8 @@ class TuneFixture:
     baseline and fails the test on a regression, a missing or incomparable baseline.
     """
 
-    def __init__(self, *, settings: TuneSettings, nodeid: str, environment_key: str, node, k: float, floor: float):
+    def __init__(self, *, settings: TuneSettings, nodeid: str, environment_key: str, node, k: float, floor: float,
+                 benchmark=None):
         self.settings = settings
         self.nodeid = nodeid
         self.environment_key = environment_key
@@ -49,6 +51,7 @@ class TuneFixture:
         self.k = k
         self.floor = floor
         self._node = node
+        self._benchmark = benchmark  # pytest-benchmark's fixture when that plugin is active, else None
         self._repeats: list = []
 
     def search(self, *, create_model, data, space=None, epochs: int = 5, batch_size: int = 64,
@@ -70,11 +73,15 @@ class TuneFixture:
         repeats = self.settings.repeats if self.settings.update else 1
         results = []
         for repeat in range(repeats):
-            seed = self.settings.seed + repeat
+            search = functools.partial(
+                run_search, create_model=create_model, data=data, space=space, n_calls=self.settings.n_calls,
+                seed=self.settings.seed + repeat, epochs=epochs, batch_size=batch_size, x0=x0,
+                n_initial_points=n_initial_points, **options)
             try:
-                result = run_search(create_model=create_model, data=data, space=space, n_calls=self.settings.n_calls,
-                                    seed=seed, epochs=epochs, batch_size=batch_size, x0=x0,
-                                    n_initial_points=n_initial_points, **options)
+                if repeat == 0 and self._benchmark is not None:  # pytest-benchmark allows one timing per test
+                    result = self._timed(search, epochs=epochs, batch_size=batch_size)
+                else:
+                    result = search()
             except SearchAborted as aborted:
                 pytest.fail(f"tuning search stopped: {aborted}", pytrace=False)
             except InputError as error:
@@ -85,6 +92,22 @@ class TuneFixture:
             results.append(result)
         self._repeats = results
         return results[0]
+
+    def _timed(self, search, *, epochs: int, batch_size: int):
+        from harness.environment import environment
+        from pytest_mlptune.trial_timing import search_with_timed_trials
+
+        result = search_with_timed_trials(self._benchmark, lambda execute: search(trial_executor=execute),
+                                          rounds=self.settings.n_calls)
+        versions = environment()
+        self._benchmark.extra_info.update({
+            "mlptune": "each round is one trial of the search (training and validation, not the optimizer)",
+            "n_calls": self.settings.n_calls, "seed": self.settings.seed, "epochs": epochs, "batch_size": batch_size,
+            "tensorflow": versions.get("tensorflow"), "keras": versions.get("keras"),
+            "best_val_accuracy": result.best.score if result.best else None,
+            "trial_seconds": [round(t.seconds, 3) for t in result.trials],
+        })
+        return result
 
     def check(self, result) -> Verdict:
         """Compare `result` with this test's baseline (or write it under --update-baselines)."""

@@ -79,9 +79,26 @@ def mlptune(request: pytest.FixtureRequest) -> TuneFixture:
         settings=settings, nodeid=request.node.nodeid, environment_key=request.config.stash[ENVIRONMENT_KEY],
         node=request.node,
         k=_tolerance(marker, "k", settings.k), floor=_tolerance(marker, "floor", settings.floor),
+        benchmark=_benchmark_fixture(request),
     )
     request.node.user_properties.append((BASELINE_PROPERTY, str(fixture.baseline_path)))
     return fixture
+
+
+def _benchmark_fixture(request: pytest.FixtureRequest):
+    """pytest-benchmark's fixture, so tuning tests record their trial times; None without that plugin."""
+    try:
+        return request.getfixturevalue("benchmark")
+    except pytest.FixtureLookupError:
+        return None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
+    """Saved benchmark runs say which TensorFlow and Keras timed the trials (read without importing them)."""
+    from harness.environment import environment
+
+    machine_info["mlptune"] = environment()
 
 
 class ReportCollector:

@@ -159,3 +159,20 @@ def test_bad_search_input_is_a_one_line_test_failure(pytester):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*mlptune.search(): the search space is empty: give at least one named skopt dimension*"])
     assert "Traceback" not in result.stdout.str()
+
+
+def test_trials_are_timed_as_benchmark_rounds_without_changing_the_search(tuning_project):
+    budget = ["--n-calls", "3", "-p", "no:randomly", "-p", "no:cacheprovider", "-k", "8"]
+    tuning_project.runpytest_subprocess("--tune", "--update-baselines", "--benchmark-disable", *budget) \
+        .assert_outcomes(passed=1)
+    timed = tuning_project.runpytest_subprocess("--tune", "--benchmark-json=timing.json", *budget)
+    timed.assert_outcomes(passed=1)
+    timed.stdout.fnmatch_lines(["*test_blobs.py::test_blobs[[]8]*+0.0000*ok*"])  # the same search as untimed
+    saved = json.loads((tuning_project.path / "timing.json").read_text())
+    [benchmark] = saved["benchmarks"]
+    assert benchmark["name"] == "test_blobs[8]"
+    assert benchmark["stats"]["rounds"] == 3  # one round per trial
+    info = benchmark["extra_info"]
+    assert len(info["trial_seconds"]) == 3 and info["n_calls"] == 3 and info["tensorflow"]
+    assert benchmark["stats"]["min"] == pytest.approx(min(info["trial_seconds"]), rel=0.5)
+    assert saved["machine_info"]["mlptune"]["tensorflow"] == info["tensorflow"]
