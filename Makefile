@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN = $(VENV)/bin
 FASHION_MNIST = /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data tune test tune-gate benchmarks
+.PHONY: setup data tune test tune-gate benchmarks matrix oldest-gate
 
 setup: $(VENV)/.installed
 
@@ -31,3 +31,15 @@ tune-gate: setup data
 # Side-by-side benchmarks with ratios (about 15 minutes here); not part of `make test`.
 benchmarks: setup data
 	$(BIN)/python -m pytest tests/benchmarks -p no:randomly --benchmark-columns=min,median,max,rounds
+
+# The TensorFlow matrix (tox.ini): every version's suite and tuning gate, each in its own env.
+TOX = $(BIN)/tox
+$(TOX): $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet "tox>=4.20,<5"
+
+matrix: setup data $(TOX)
+	$(TOX) run-parallel -p 2
+
+# The oldest supported TensorFlow's tuning gate against its own baselines (run by CI).
+oldest-gate: setup data $(TOX)
+	$(TOX) run -e tf216-gate
