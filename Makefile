@@ -42,4 +42,4 @@ matrix: setup data $(TOX)
 
 # The oldest supported TensorFlow's tuning gate against its own baselines (run by CI).
 oldest-gate: setup data $(TOX)
-	$(TOX) run -e tf216-gate
+	$(TOX) run -e tf215-gate

@@ -161,7 +161,10 @@ def test_bad_search_input_is_a_one_line_test_failure(pytester):
     assert "Traceback" not in result.stdout.str()
 
 
-def test_trials_are_timed_as_benchmark_rounds_without_changing_the_search(tuning_project):
+def test_trials_are_timed_as_benchmark_rounds_without_changing_the_search(tuning_project, monkeypatch):
+    # Under `pytest -n 2` this test runs in an xdist worker, whose variable would make pytest-benchmark
+    # in the inner pytest believe it is a worker too, and switch itself off.
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     budget = ["--n-calls", "3", "-p", "no:randomly", "-p", "no:cacheprovider", "-k", "8"]
     tuning_project.runpytest_subprocess("--tune", "--update-baselines", "--benchmark-disable", *budget) \
         .assert_outcomes(passed=1)
