@@ -28,7 +28,7 @@ test: setup data
 tune-gate: setup data
 	$(BIN)/python -m pytest --tune --n-calls 10 -m tune
 
-# Side-by-side benchmarks with ratios (about 15 minutes here); not part of `make test`.
+# Side-by-side benchmarks with ratios (about 16 minutes here); not part of `make test`.
 benchmarks: setup data
 	$(BIN)/python -m pytest tests/benchmarks -p no:randomly --benchmark-columns=min,median,max,rounds
 

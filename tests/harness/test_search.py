@@ -1,6 +1,5 @@
 """End-to-end searches on digits with tiny budgets: artefacts, determinism, failures, resume."""
 
-import functools
 import json
 import math
 
@@ -9,7 +8,6 @@ import numpy as np
 import pytest
 from skopt.space import Categorical, Integer, Real
 
-from harness.datasets import load_digits
 from harness.errors import InputError
 from harness.model import create_model
 from harness.search import (
@@ -23,18 +21,10 @@ from harness.space import DEFAULT_POINT
 FAST = dict(epochs=1, batch_size=64)
 
 
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits(train_size=600)
 
 
-def seed_model(data):
-    return functools.partial(create_model, input_shape=data.input_shape, num_classes=data.num_classes,
-                             jit_compile=False)
-
-
-def test_full_run_writes_every_artefact_and_the_saved_model_scores_the_recorded_best(digits, tmp_path):
-    result = run_search(create_model=seed_model(digits), data=digits, n_calls=4, seed=0, out_dir=tmp_path, **FAST)
+def test_full_run_writes_every_artefact_and_the_saved_model_scores_the_recorded_best(digits, digits_model, tmp_path):
+    result = run_search(create_model=digits_model, data=digits, n_calls=4, seed=0, out_dir=tmp_path, **FAST)
     assert [t.index for t in result.trials] == [0, 1, 2, 3]
     assert result.trials[0].params == dict(zip(
         ["learning_rate", "num_layers", "num_nodes", "hidden_activation"], DEFAULT_POINT))
@@ -54,9 +44,9 @@ def test_full_run_writes_every_artefact_and_the_saved_model_scores_the_recorded_
     assert accuracy == pytest.approx(result.best.score, abs=1e-7)
 
 
-def test_same_seed_same_trials_other_seed_other_trials(digits):
+def test_same_seed_same_trials_other_seed_other_trials(digits, digits_model):
     def trials(seed):
-        result = run_search(create_model=seed_model(digits), data=digits, n_calls=3, seed=seed, **FAST)
+        result = run_search(create_model=digits_model, data=digits, n_calls=3, seed=seed, **FAST)
         return [(t.params, t.score, t.seed) for t in result.trials]
 
     first = trials(1)
@@ -107,11 +97,11 @@ def test_nan_loss_is_a_failed_trial_not_a_crash(digits):
     assert all(t.score is None or math.isfinite(t.score) for t in result.trials)
 
 
-def test_resume_replays_finished_trials(digits, tmp_path):
-    full = run_search(create_model=seed_model(digits), data=digits, n_calls=4, seed=3, **FAST)
-    partial = run_search(create_model=seed_model(digits), data=digits, n_calls=2, seed=3, **FAST)
+def test_resume_replays_finished_trials(digits, digits_model, tmp_path):
+    full = run_search(create_model=digits_model, data=digits, n_calls=4, seed=3, **FAST)
+    partial = run_search(create_model=digits_model, data=digits, n_calls=2, seed=3, **FAST)
     # The same budget must be used when resuming, so n_initial_points is fixed to the full run's.
-    resumed = run_search(create_model=seed_model(digits), data=digits, n_calls=4, seed=3,
+    resumed = run_search(create_model=digits_model, data=digits, n_calls=4, seed=3,
                          resume_trials=partial.trials, **FAST)
     assert [(t.params, t.score) for t in resumed.trials] == [(t.params, t.score) for t in full.trials]
 
@@ -124,9 +114,9 @@ def test_resume_replays_finished_trials(digits, tmp_path):
     ({"acq_func": "XX"}, "acq_func must be EI"),
     ({"x0": [0.01, 3]}, "starting point has 2 values"),
 ])
-def test_bad_search_arguments_fail_before_training(digits, kwargs, message):
+def test_bad_search_arguments_fail_before_training(digits, digits_model, kwargs, message):
     with pytest.raises(InputError, match=message):
-        run_search(create_model=seed_model(digits), data=digits, **{"n_calls": 2, **kwargs})
+        run_search(create_model=digits_model, data=digits, **{"n_calls": 2, **kwargs})
 
 
 def test_user_space_and_model_by_keyword(digits):

@@ -1,6 +1,5 @@
 """Trials in a recycled worker process: same trials as in-process, a dead worker is one failed trial."""
 
-import functools
 import os
 import signal
 
@@ -16,14 +15,6 @@ from harness.trial_runner import WorkerProcessRunner
 FAST = dict(epochs=1, batch_size=64)
 
 
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits(train_size=600)
-
-
-def seed_model(data):
-    return functools.partial(create_model, input_shape=data.input_shape, num_classes=data.num_classes,
-                             jit_compile=False)
 
 
 def suicidal_model(**params):
@@ -34,10 +25,10 @@ def suicidal_model(**params):
     return create_model(**params, input_shape=data.input_shape, num_classes=data.num_classes, jit_compile=False)
 
 
-def test_worker_trials_equal_in_process_trials_bit_for_bit_and_the_saved_model_matches(digits, tmp_path):
-    inline = run_search(create_model=seed_model(digits), data=digits, n_calls=5, seed=3, **FAST,
+def test_worker_trials_equal_in_process_trials_bit_for_bit_and_the_saved_model_matches(digits, digits_model, tmp_path):
+    inline = run_search(create_model=digits_model, data=digits, n_calls=5, seed=3, **FAST,
                         out_dir=tmp_path / "inline")
-    worker = run_search(create_model=seed_model(digits), data=digits, n_calls=5, seed=3, **FAST,
+    worker = run_search(create_model=digits_model, data=digits, n_calls=5, seed=3, **FAST,
                         out_dir=tmp_path / "worker", trials_per_worker=2)
     assert [(t.params, t.score, t.val_loss, t.seed) for t in worker.trials] == \
            [(t.params, t.score, t.val_loss, t.seed) for t in inline.trials]
@@ -46,8 +37,8 @@ def test_worker_trials_equal_in_process_trials_bit_for_bit_and_the_saved_model_m
     assert accuracy == pytest.approx(worker.best.score, abs=1e-7)
 
 
-def test_workers_are_replaced_after_the_given_number_of_trials(digits):
-    runner = WorkerProcessRunner(create_model=seed_model(digits), data=digits, trials_per_worker=2, **FAST)
+def test_workers_are_replaced_after_the_given_number_of_trials(digits, digits_model):
+    runner = WorkerProcessRunner(create_model=digits_model, data=digits, trials_per_worker=2, **FAST)
     params = dict(learning_rate=0.01, num_layers=3, num_nodes=8, hidden_activation="relu")
     try:
         pids = []
@@ -71,11 +62,11 @@ def test_a_trial_that_kills_its_worker_is_a_failed_trial_and_the_search_goes_on(
     assert all(t.ok == (t.params["num_layers"] <= 3) for t in result.trials)
 
 
-def test_a_create_model_the_worker_cannot_import_is_refused_before_any_trial(digits):
+def test_a_create_model_the_worker_cannot_import_is_refused_before_any_trial(digits, digits_model):
     with pytest.raises(InputError, match="create_model cannot be sent to a trial worker.*module level"):
         run_search(create_model=lambda **p: None, data=digits, n_calls=2, trials_per_worker=1, **FAST)
     with pytest.raises(InputError, match="trials_per_worker must be a positive integer"):
-        run_search(create_model=seed_model(digits), data=digits, n_calls=2, trials_per_worker=0, **FAST)
+        run_search(create_model=digits_model, data=digits, n_calls=2, trials_per_worker=0, **FAST)
 
 
 def test_a_create_model_from_the_main_script_is_refused(digits):
