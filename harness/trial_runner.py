@@ -147,15 +147,10 @@ class WorkerProcessRunner:
         connection.close()
 
     def _reap_dead_worker(self) -> int | None:
+        """Close what is left of a worker that died mid-trial; its exit status says how it ended."""
         process = self._process
-        self._process = None
-        self._connection.close()
-        self._connection = None
-        try:
-            return process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            return process.wait()
+        self._stop_worker()  # the stop message fails on the dead pipe, and the wait returns at once
+        return process.returncode
 
 
 class _WorkerModel:
