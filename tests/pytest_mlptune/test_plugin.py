@@ -43,7 +43,8 @@ def test_lifecycle(run, tuning_project):
     assert [f.name for f in files] == ["test_blobs--test_blobs[16].json", "test_blobs--test_blobs[8].json"]
     stored = json.loads(files[1].read_text())
     assert stored["schema"] == 1 and stored["test"] == "test_blobs.py::test_blobs[8]"
-    assert stored["budget"] == {"n_calls": 2, "n_initial_points": 1, "acq_func": "EI", "epochs": 2, "batch_size": 32}
+    assert stored["budget"] == {"n_calls": 2, "n_initial_points": 1, "acq_func": "EI",
+                                "acq_optimizer": "sampling", "epochs": 2, "batch_size": 32}
     assert {"python", "tensorflow", "keras", "numpy", "scikit-optimize", "platform"} <= set(stored["environment"])
     assert files[1].read_text().endswith("}\n") and '\n  "value"' in files[1].read_text()  # diff-friendly
 
