@@ -142,10 +142,12 @@ class TuneFixture:
             baseline_data=baseline.data.get("validation_fingerprint"), data=result.data["validation_fingerprint"],
             baseline_space=baseline.space_fingerprint, space=result.space_fingerprint)
         if problems:
+            baseline_calls = baseline.budget.get("n_calls")
+            rerun = (f"Run with the baseline's budget (--n-calls {baseline_calls}), or after"
+                     if baseline_calls != result.budget.n_calls else "After")
             verdict = Verdict(status=NOT_COMPARABLE, best=best, baseline=baseline.value, bound=None,
                               message=f"baseline {location} is not comparable: {'; '.join(problems)}. "
-                                      f"Run with the baseline's budget (--n-calls {baseline.budget.get('n_calls')}), "
-                                      f"or after an intentional change refresh it with: {self.update_command()}")
+                                      f"{rerun} an intentional change refresh it with: {self.update_command()}")
             self._record(verdict, result)
             pytest.fail(verdict.message, pytrace=False)
         bound = allowed_drop(std=baseline.std, k=self.k, floor=self.floor)

@@ -54,7 +54,8 @@ def comparability_problems(*, baseline_budget: dict[str, Any], budget: dict[str,
     problems = []
     for key in sorted(set(baseline_budget) | set(budget)):
         if baseline_budget.get(key) != budget.get(key):
-            problems.append(f"{key} {baseline_budget.get(key)} in the baseline, {budget.get(key)} now")
+            problems.append(f"{key} {baseline_budget.get(key, '(not recorded)')} in the baseline, "
+                            f"{budget.get(key, '(not recorded)')} now")
     if baseline_data != data:
         problems.append(f"validation data fingerprint {baseline_data} in the baseline, {data} now")
     if baseline_space != space:

@@ -64,6 +64,15 @@ def test_lifecycle(run, tuning_project):
     other_budget.assert_outcomes(failed=2)
     other_budget.stdout.fnmatch_lines(["*is not comparable: n_calls 2 in the baseline, 3 now*--n-calls 2*"])
 
+    for path in baseline_files(tuning_project):  # as written before the budget recorded how points are picked
+        stored = json.loads(path.read_text())
+        del stored["budget"]["acq_optimizer"]
+        path.write_text(json.dumps(stored))
+    older_search = run("--tune")
+    older_search.assert_outcomes(failed=2)
+    older_search.stdout.fnmatch_lines(["*is not comparable: acq_optimizer (not recorded) in the baseline, sampling now. "
+                                       "After an intentional change refresh it with: mlptune baselines update*"])
+
     run("--tune", "--update-baselines", quality="bad").assert_outcomes(passed=2)
     better = run("--tune")
     better.assert_outcomes(passed=2)
