@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN = $(VENV)/bin
 FASHION_MNIST = /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data tune test tune-gate benchmarks matrix oldest-gate
+.PHONY: setup data tune test tune-gate panel panel-ci benchmarks matrix oldest-gate
 
 setup: $(VENV)/.installed
 
@@ -27,6 +27,15 @@ test: setup data
 
 tune-gate: setup data
 	$(BIN)/python -m pytest --tune --n-calls 10 -m tune
+
+# The mutation panel (docs/verdict.md): harmless changes must pass, regressions of 2 points or more
+# must fail, on both reference problems. About 45 minutes here; CI runs two of its cases (panel-ci).
+PANEL_RESULTS ?= panel-results
+panel: setup data
+	MLPTUNE_PANEL_RESULTS=$(PANEL_RESULTS) $(BIN)/python -m pytest tests/panel -n 2 --dist loadgroup -p no:randomly -rA
+
+panel-ci: setup data
+	MLPTUNE_PANEL_RESULTS=$(PANEL_RESULTS) $(BIN)/python -m pytest tests/panel -m panel_ci -p no:randomly -rA
 
 # Side-by-side benchmarks with ratios (about 16 minutes here); not part of `make test`.
 benchmarks: setup data

@@ -24,7 +24,7 @@ from harness.space import (
     validate_space,
 )
 from harness.trial import Trial, trial_log_name, trial_seed, write_hparams_config
-from harness.trial_runner import InProcessRunner, WorkerProcessRunner
+from harness.trial_runner import make_runner
 
 RESULTS_SCHEMA = 1
 FAILED_TRIAL_PENALTY = 0.0
@@ -245,11 +245,8 @@ def run_search(
                 space=[describe_dimension(d) for d in space], space_fingerprint=fingerprint,
                 environment=environment())
     optimizer = make_optimizer(space, n_initial_points=n_initial_points, acq_func=acq_func, seed=seed)
-    if trials_per_worker is None:
-        runner = InProcessRunner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size)
-    else:
-        runner = WorkerProcessRunner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
-                                     trials_per_worker=trials_per_worker)
+    runner = make_runner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
+                         trials_per_worker=trials_per_worker)
     try:
         return _search_loop(runner=runner, optimizer=optimizer, space=space, x0=x0, n_calls=n_calls, seed=seed,
                             out=out, tensorboard_dir=tensorboard_dir, save_best=save_best, base=base,
@@ -347,18 +344,9 @@ def _check_positive_int(name: str, value: Any, *, fix: str) -> None:
 
 def _check_picklable(create_model: Callable[..., Any]) -> None:
     """The worker imports `create_model` by name: refuse what it could not import before any trial."""
-    import functools
-    import pickle
+    from harness.trial_runner import worker_problem
 
-    function = create_model.func if isinstance(create_model, functools.partial) else create_model
-    problem = None
-    if getattr(function, "__module__", None) == "__main__":
-        problem = "it is defined in the __main__ script, which a worker does not run"
-    else:
-        try:
-            pickle.dumps(create_model)
-        except Exception as error:  # noqa: BLE001 - pickle raises several types for the same problem
-            problem = f"{type(error).__name__}: {error}"
+    problem = worker_problem(create_model)
     if problem:
         raise InputError(
             f"create_model cannot be sent to a trial worker process ({problem}); define it at module level in an "

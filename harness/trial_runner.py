@@ -30,6 +30,30 @@ from harness.trial import FAILED, Trial, run_trial
 _RUN, _SAVE, _STOP = "run", "save", "stop"
 
 
+def worker_problem(create_model: Callable[..., Any]) -> str | None:
+    """Why a worker process could not import `create_model` by name, or None when it can."""
+    import functools
+    import pickle
+
+    function = create_model.func if isinstance(create_model, functools.partial) else create_model
+    if getattr(function, "__module__", None) == "__main__":
+        return "it is defined in the __main__ script, which a worker does not run"
+    try:
+        pickle.dumps(create_model)
+    except Exception as error:  # noqa: BLE001 - pickle raises several types for the same problem
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def make_runner(*, create_model: Callable[..., Any], data: Dataset, epochs: int, batch_size: int,
+                trials_per_worker: int | None):
+    """Trials in this process (`trials_per_worker` None), or in workers replaced every N trials."""
+    if trials_per_worker is None:
+        return InProcessRunner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size)
+    return WorkerProcessRunner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
+                               trials_per_worker=trials_per_worker)
+
+
 class InProcessRunner:
     """Runs each trial here; the trained model is returned as is."""
 
@@ -104,6 +128,12 @@ class WorkerProcessRunner:
                           error=f"WorkerDied: the trial's process ended ({cause}); out of memory?")
             return trial, None
         return trial, (_WorkerModel(self._connection) if has_model else None)
+
+    def kill(self) -> None:
+        """From another thread: end the workers at once; a trial in flight fails, and `close` still reaps them."""
+        for process in (self._process, self._spare[0] if self._spare else None):
+            if process is not None and process.poll() is None:
+                process.kill()
 
     def close(self) -> None:
         """Stop the workers; one interrupted mid-trial (Ctrl-C) is killed, its trial is re-run on resume."""

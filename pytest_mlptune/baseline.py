@@ -11,13 +11,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-SCHEMA = 1
+SCHEMA = 2  # 2: the replayed configurations and their scores; the search's value moved under "search"
 METRIC = "val_accuracy"
 _SAFE = re.compile(r"[^A-Za-z0-9._\-\[\]]")
 
 
 class BaselineError(Exception):
-    """A baseline file that cannot be used (corrupt, truncated, foreign or from a newer schema)."""
+    """A baseline file that cannot be used (corrupt, truncated, foreign or from another schema)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +41,26 @@ class Spread:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplayRecord:
+    """One of the search's best configurations, retrained with each of `seeds`."""
+
+    params: dict[str, Any]
+    seeds: tuple[int, ...]
+    scores: tuple[float, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"params": self.params, "seeds": list(self.seeds), "scores": list(self.scores)}
+
+
+@dataclass(frozen=True, slots=True)
 class Baseline:
     """What a tuning test must keep reaching, and the conditions it was reached under."""
 
     test: str
     environment_key: str
-    value: float  # the pinned value: the single best, or the mean of the repeats
+    value: float  # the search's pinned best: the single best, or the mean of the repeats
     spread: Spread
+    replay: tuple[ReplayRecord, ...]
     budget: dict[str, Any]
     data: dict[str, Any]
     space_fingerprint: str
@@ -59,11 +72,20 @@ class Baseline:
     def std(self) -> float:
         return self.spread.std
 
+    @property
+    def replay_scores(self) -> list[tuple[float, ...]]:
+        return [record.scores for record in self.replay]
+
+    @property
+    def replay_mean(self) -> float:
+        return statistics.fmean(score for record in self.replay for score in record.scores)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA, "test": self.test, "environment_key": self.environment_key, "metric": METRIC,
-            "value": self.value, "spread": self.spread.to_json(), "budget": self.budget, "data": self.data,
-            "space_fingerprint": self.space_fingerprint, "best_params": self.best_params,
+            "search": {"value": self.value, "spread": self.spread.to_json(), "best_params": self.best_params},
+            "replay": {"configs": [record.to_json() for record in self.replay]},
+            "budget": self.budget, "data": self.data, "space_fingerprint": self.space_fingerprint,
             "environment": self.environment, "created": self.created,
         }
 
@@ -72,38 +94,82 @@ class Baseline:
         if not isinstance(data, dict):
             raise BaselineError("not a JSON object")
         schema = data.get("schema")
-        if not isinstance(schema, int):
+        if isinstance(schema, bool) or not isinstance(schema, int):
             raise BaselineError("no schema version")
         if schema > SCHEMA:
             raise BaselineError(f"schema {schema} is newer than this pytest-mlptune reads ({SCHEMA}); upgrade it")
         if schema < SCHEMA:
             raise BaselineError(f"schema {schema} is older than this pytest-mlptune writes ({SCHEMA})")
         try:
-            spread = data["spread"]
-            values = tuple(float(v) for v in spread["values"])
+            search, replay = _mapping(data["search"]), _mapping(data["replay"])
+            spread = _mapping(search["spread"])
+            values = tuple(_accuracy(v) for v in _sequence(spread["values"]))
+            seeds = tuple(_seed(s) for s in _sequence(spread["seeds"]))
+            records = tuple(_replay_record(item) for item in _sequence(replay["configs"]))
             baseline = cls(
-                test=str(data["test"]), environment_key=str(data["environment_key"]), value=float(data["value"]),
-                spread=Spread(values=values, seeds=tuple(int(s) for s in spread["seeds"])),
-                budget=dict(data["budget"]), data=dict(data["data"]),
-                space_fingerprint=str(data["space_fingerprint"]), best_params=dict(data["best_params"]),
-                environment=dict(data["environment"]), created=str(data["created"]),
+                test=_text(data["test"]), environment_key=_text(data["environment_key"]),
+                value=_accuracy(search["value"]), spread=Spread(values=values, seeds=seeds), replay=records,
+                budget=_mapping(data["budget"]), data=_mapping(data["data"]),
+                space_fingerprint=_text(data["space_fingerprint"]), best_params=_mapping(search["best_params"]),
+                environment=_mapping(data["environment"]), created=_text(data["created"]),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise BaselineError(f"missing or malformed field ({type(error).__name__}: {error})") from None
-        if not values or not 0.0 <= baseline.value <= 1.0:
-            raise BaselineError("value or spread out of range")
+        if not values or len(values) != len(seeds):
+            raise BaselineError("the search spread needs one seed per value")
+        if not records or len({len(record.seeds) for record in records}) != 1:
+            raise BaselineError("the replay needs at least one configuration, each with the same number of seeds")
         return baseline
 
 
-def baseline_from_results(*, test: str, environment_key: str, results: list) -> Baseline:
-    """A baseline from one search, or from K repeats (then the pinned value is their mean)."""
+def _mapping(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, got {type(value).__name__}")
+    return dict(value)
+
+
+def _sequence(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _accuracy(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"expected an accuracy between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def _seed(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"expected a non-negative integer seed, got {value!r}")
+    return value
+
+
+def _replay_record(value: Any) -> ReplayRecord:
+    item = _mapping(value)
+    seeds = tuple(_seed(s) for s in _sequence(item["seeds"]))
+    scores = tuple(_accuracy(s) for s in _sequence(item["scores"]))
+    if not seeds or len(seeds) != len(scores):
+        raise ValueError("a replayed configuration needs one score per seed")
+    return ReplayRecord(params=_mapping(item["params"]), seeds=seeds, scores=scores)
+
+
+def baseline_from_results(*, test: str, environment_key: str, results: list, replay: list[ReplayRecord]) -> Baseline:
+    """A baseline from one search or K repeats (then the pinned value is their mean), and its replay."""
     first = results[0]
     values = tuple(float(r.best.score) for r in results)
     spread = Spread(values=values, seeds=tuple(r.seed for r in results))
     return Baseline(
         test=test, environment_key=environment_key,
         value=values[0] if len(values) == 1 else spread.mean,
-        spread=spread, budget=first.budget.to_json(), data=dict(first.data),
+        spread=spread, replay=tuple(replay), budget=first.budget.to_json(), data=dict(first.data),
         space_fingerprint=first.space_fingerprint, best_params=dict(first.best.params),
         environment=dict(first.environment),
         created=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
@@ -144,8 +210,8 @@ def read_baseline(path: Path) -> Baseline | None:
         raise BaselineError(f"unreadable ({error})") from None
     try:
         data = json.loads(text)
-    except ValueError as error:
-        raise BaselineError(f"not valid JSON ({error})") from None
+    except (ValueError, RecursionError) as error:  # RecursionError: absurdly deep nesting
+        raise BaselineError(f"not valid JSON ({type(error).__name__})") from None
     return Baseline.from_json(data)
 
 

@@ -27,7 +27,7 @@ def _version_key(baseline: Baseline) -> tuple:
 
 
 def drift_table(found: list[tuple[Path, Baseline | BaselineError]]) -> list[str]:
-    """One row per test and environment: best, spread, budget, date, and the change against the newest TF."""
+    """One row per test and environment: best, spread, the change against the newest TF, replay mean, budget, date."""
     by_test: dict[str, list[Baseline]] = defaultdict(list)
     problems = []
     for path, item in found:
@@ -35,7 +35,7 @@ def drift_table(found: list[tuple[Path, Baseline | BaselineError]]) -> list[str]
             problems.append(f"unusable: {path}: {item}")
         else:
             by_test[item.test].append(item)
-    columns = ("test", "environment", "best", "spread", "vs newest TF", "budget", "created")
+    columns = ("test", "environment", "best", "spread", "vs newest TF", "replay", "budget", "created")
     rows = []
     for test in sorted(by_test):
         baselines = sorted(by_test[test], key=_version_key)
@@ -46,7 +46,9 @@ def drift_table(found: list[tuple[Path, Baseline | BaselineError]]) -> list[str]
                            if len(spread.values) > 1 else "single run")
             change = "(newest)" if baseline is newest else f"{baseline.value - newest.value:+.4f}"
             budget = baseline.budget
-            rows.append((test, baseline.environment_key, f"{baseline.value:.4f}", spread_text, change,
+            replay = baseline.replay
+            replay_text = f"{baseline.replay_mean:.4f} ({len(replay)}x{len(replay[0].seeds)})"
+            rows.append((test, baseline.environment_key, f"{baseline.value:.4f}", spread_text, change, replay_text,
                          f"{budget.get('n_calls')} calls x {budget.get('epochs')} ep, batch {budget.get('batch_size')}",
                          baseline.created[:10]))
     if not rows:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from pytest_mlptune.baseline import (
     BaselineError,
+    ReplayRecord,
     baseline_from_results,
     baseline_path,
     read_baseline,
@@ -18,20 +20,42 @@ from pytest_mlptune.baseline import (
 )
 from pytest_mlptune.options import TuneSettings
 from pytest_mlptune.verdict import (
-    IMPROVED,
-    NEW,
-    NOT_COMPARABLE,
-    OK,
-    REGRESSED,
-    UPDATED,
+    Status,
     Verdict,
-    allowed_drop,
     comparability_problems,
-    compare_scores,
+    compare_replay,
+    compare_search,
+    judge,
+    new_verdict,
+    not_comparable_verdict,
+    unusable_verdict,
+    updated_verdict,
 )
 
 ROW_PROPERTY = "mlptune_row"
 BASELINE_PROPERTY = "mlptune_baseline"
+REPLAY_CONFIGS = 3  # the search's best few configurations a baseline records and every check retrains
+REPLAY_SEEDS = 3  # training seeds per replayed configuration, at least (docs/verdict.md: the panel chose it)
+
+
+@dataclass(frozen=True, slots=True)
+class Tolerance:
+    """The allowed drops of one test: k standard errors, with a floor per signal."""
+
+    k: float
+    floor: float
+    search_floor: float
+
+
+@dataclass(frozen=True, slots=True)
+class _SearchInputs:
+    """What `check` needs to retrain the baseline's configurations exactly as the search trained them."""
+
+    create_model: Any
+    data: Any
+    epochs: int
+    batch_size: int
+    trials_per_worker: int | None
 
 
 class TuneFixture:
@@ -42,17 +66,19 @@ class TuneFixture:
     baseline and fails the test on a regression, a missing or incomparable baseline.
     """
 
-    def __init__(self, *, settings: TuneSettings, nodeid: str, environment_key: str, node, k: float, floor: float,
+    def __init__(self, *, settings: TuneSettings, nodeid: str, environment_key: str, node, tolerance: Tolerance,
                  benchmark=None):
         self.settings = settings
         self.nodeid = nodeid
         self.environment_key = environment_key
         self.baseline_path = baseline_path(settings.baselines_dir, environment_key, nodeid)
-        self.k = k
-        self.floor = floor
+        self.tolerance = tolerance
         self._node = node
         self._benchmark = benchmark  # pytest-benchmark's fixture when that plugin is active, else None
         self._repeats: list = []
+        self._inputs: _SearchInputs | None = None
+        self.last_replay = None  # the scores the last check's replay got (a harness ReplayResult), for inspection
+        self._early_replay = None  # the baseline's replay, started beside the search (harness ReplayInBackground)
 
     def search(self, *, create_model, data, space=None, epochs: int = 5, batch_size: int = 64,
                x0=None, n_initial_points: int | None = None, **options: Any):
@@ -70,6 +96,9 @@ class TuneFixture:
                 )
         options.setdefault("tensorboard", False)
         options.setdefault("save_best", False)
+        if not self.settings.update and self._early_replay is None:
+            self._early_replay = self._start_replay_beside_search(create_model=create_model, data=data,
+                                                                  epochs=epochs, batch_size=batch_size)
         repeats = self.settings.repeats if self.settings.update else 1
         results = []
         for repeat in range(repeats):
@@ -91,7 +120,38 @@ class TuneFixture:
                             f"(first error: {result.trials[0].error})", pytrace=False)
             results.append(result)
         self._repeats = results
+        self._inputs = _SearchInputs(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
+                                     trials_per_worker=options.get("trials_per_worker"))
         return results[0]
+
+    def _start_replay_beside_search(self, *, create_model, data, epochs: int, batch_size: int):
+        """The baseline's replay in a worker process, running while the search trains; None if it cannot.
+
+        A baseline that is missing, unusable or (as the check will find) not comparable leaves the
+        replay to `check`, which then reports why; so does a `create_model` a worker cannot import.
+        """
+        from harness.errors import InputError
+        from harness.replay import ReplayConfig, ReplayInBackground
+        from harness.trial_runner import worker_problem
+
+        try:
+            baseline = read_baseline(self.baseline_path)
+        except BaselineError:
+            return None
+        if baseline is None or worker_problem(create_model) is not None:
+            return None
+        configs = [ReplayConfig(params=dict(record.params), seeds=record.seeds) for record in baseline.replay]
+        try:
+            return ReplayInBackground(create_model=create_model, data=data, configs=configs, epochs=epochs,
+                                      batch_size=batch_size)
+        except (InputError, OSError, ValueError):
+            return None
+
+    def close(self) -> None:
+        """At the end of the test: stop a replay the check did not wait for (the test failed before it)."""
+        if self._early_replay is not None:
+            self._early_replay.cancel()
+            self._early_replay = None
 
     def _timed(self, search, *, epochs: int, batch_size: int):
         from harness.environment import environment
@@ -110,64 +170,87 @@ class TuneFixture:
         return result
 
     def check(self, result) -> Verdict:
-        """Compare `result` with this test's baseline (or write it under --update-baselines)."""
-        if result.best is None:
-            pytest.fail("every trial failed, there is no best score to check", pytrace=False)
+        """Compare `result` with this test's baseline (or write it under --update-baselines).
+
+        Both signals are judged: the baseline's best configurations are retrained with its seeds
+        (the replay) and the search's best is compared with the baseline's.
+        """
+        if self._inputs is None or not self._repeats or result is not self._repeats[0]:
+            pytest.fail("mlptune.check() takes the result that mlptune.search() returned in the same test",
+                        pytrace=False)
         best = float(result.best.score)
         location = self._display(self.baseline_path)
         if self.settings.update:
-            results = self._repeats if self._repeats and self._repeats[0] is result else [result]
-            baseline = baseline_from_results(test=self.nodeid, environment_key=self.environment_key, results=results)
-            write_baseline(self.baseline_path, baseline)
-            verdict = Verdict(status=UPDATED, best=best, baseline=baseline.value,
-                              bound=allowed_drop(std=baseline.std, k=self.k, floor=self.floor),
-                              message=f"baseline written to {location}")
-            return self._record(verdict, result)
+            return self._update(result, best=best, location=location)
         try:
             baseline = read_baseline(self.baseline_path)
+            if baseline is not None and (baseline.test, baseline.environment_key) != (self.nodeid, self.environment_key):
+                raise BaselineError(f"it belongs to {baseline.test!r} in {baseline.environment_key}, not to this "
+                                    f"test in {self.environment_key}")
         except BaselineError as error:
-            verdict = Verdict(status="error", best=best, baseline=None, bound=None,
-                              message=f"baseline {location} is unusable: {error}; regenerate it with: "
-                                      f"{self.update_command()}")
-            self._record(verdict, result)
-            pytest.fail(verdict.message, pytrace=False)
+            return self._fail(unusable_verdict(best=best, location=location, problem=str(error),
+                                               update_command=self.update_command()), result)
         if baseline is None:
-            verdict = Verdict(status=NEW, best=best, baseline=None, bound=None,
-                              message=f"no baseline for this test in environment {self.environment_key} "
-                                      f"(best {best:.4f}); create it with: {self.update_command()}")
-            self._record(verdict, result)
-            pytest.fail(verdict.message, pytrace=False)
+            return self._fail(new_verdict(best=best, environment_key=self.environment_key,
+                                          update_command=self.update_command()), result)
         problems = comparability_problems(
             baseline_budget=baseline.budget, budget=result.budget.to_json(),
             baseline_data=baseline.data.get("validation_fingerprint"), data=result.data["validation_fingerprint"],
             baseline_space=baseline.space_fingerprint, space=result.space_fingerprint)
         if problems:
-            baseline_calls = baseline.budget.get("n_calls")
-            rerun = (f"Run with the baseline's budget (--n-calls {baseline_calls}), or after"
-                     if baseline_calls != result.budget.n_calls else "After")
-            verdict = Verdict(status=NOT_COMPARABLE, best=best, baseline=baseline.value, bound=None,
-                              message=f"baseline {location} is not comparable: {'; '.join(problems)}. "
-                                      f"{rerun} an intentional change refresh it with: {self.update_command()}")
-            self._record(verdict, result)
-            pytest.fail(verdict.message, pytrace=False)
-        bound = allowed_drop(std=baseline.std, k=self.k, floor=self.floor)
-        status = compare_scores(best=best, baseline=baseline.value, std=baseline.std, k=self.k, floor=self.floor)
-        delta = best - baseline.value
-        if status == REGRESSED:
-            changed = ("; the training data changed since the baseline"
-                       if baseline.data.get("train_fingerprint") != result.data.get("train_fingerprint") else "")
-            message = (f"tuning regressed: best val_accuracy {best:.4f} < baseline {baseline.value:.4f} - {bound:.4f} "
-                       f"(delta {delta:+.4f}) in {location}{changed}; if intended, update with: {self.update_command()}")
-        elif status == IMPROVED:
-            message = f"tuning improved: best {best:.4f} > baseline {baseline.value:.4f} + {bound:.4f} (delta {delta:+.4f})"
-        else:
-            message = f"best {best:.4f} within {bound:.4f} of baseline {baseline.value:.4f}"
-        verdict = Verdict(status=status, best=best, baseline=baseline.value, bound=bound, message=message)
-        self._record(verdict, result)
-        if status == REGRESSED:
-            pytest.fail(message, pytrace=False)
-        assert status in (OK, IMPROVED)
-        return verdict
+            return self._fail(not_comparable_verdict(
+                best=best, location=location, problems=problems, baseline_calls=baseline.budget.get("n_calls"),
+                n_calls=result.budget.n_calls, update_command=self.update_command()), result)
+        replayed = self._replay([(record.params, record.seeds) for record in baseline.replay])
+        tolerance = self.tolerance
+        verdict = judge(
+            search=compare_search(best=best, baseline=baseline.value, std=baseline.std, k=tolerance.k,
+                                  floor=tolerance.search_floor),
+            replay=compare_replay(baseline_scores=baseline.replay_scores, new_scores=replayed.scores,
+                                  k=tolerance.k, floor=tolerance.floor, failed=replayed.failed),
+            location=location, update_command=self.update_command(),
+            training_data_changed=baseline.data.get("train_fingerprint") != result.data.get("train_fingerprint"))
+        if verdict.status is Status.REGRESSED:
+            return self._fail(verdict, result, seconds=replayed.seconds)
+        return self._record(verdict, result, seconds=replayed.seconds)
+
+    def _update(self, result, *, best: float, location: str) -> Verdict:
+        from harness.replay import plan_replay
+
+        results = self._repeats
+        plan = plan_replay(result.trials, search_seed=result.seed, configs=REPLAY_CONFIGS,
+                           seeds=max(REPLAY_SEEDS, len(results)))
+        replayed = self._replay([(config.params, config.seeds) for config in plan])
+        if replayed.failed:
+            pytest.fail(f"{replayed.failed} retraining{'s' if replayed.failed != 1 else ''} of the best configurations "
+                        f"failed, so no baseline was written (first: {replayed.errors[0]})", pytrace=False)
+        records = [ReplayRecord(params=config.params, seeds=config.seeds, scores=scores)
+                   for config, scores in zip(plan, replayed.scores)]
+        baseline = baseline_from_results(test=self.nodeid, environment_key=self.environment_key, results=results,
+                                         replay=records)
+        write_baseline(self.baseline_path, baseline)
+        return self._record(updated_verdict(best=best, location=location), result, seconds=replayed.seconds,
+                            baseline=baseline)
+
+    def _replay(self, configs):
+        from harness.replay import ReplayConfig, run_replay
+
+        inputs = self._inputs
+        wanted = tuple(ReplayConfig(params=dict(params), seeds=tuple(seeds)) for params, seeds in configs)
+        early, self._early_replay = self._early_replay, None
+        if early is not None and early.configs == wanted:
+            self.last_replay = early.result()
+            return self.last_replay
+        if early is not None:
+            early.cancel()
+        self.last_replay = run_replay(
+            create_model=inputs.create_model, data=inputs.data, configs=wanted,
+            epochs=inputs.epochs, batch_size=inputs.batch_size, trials_per_worker=inputs.trials_per_worker)
+        return self.last_replay
+
+    def _fail(self, verdict: Verdict, result, *, seconds: float = 0.0) -> Verdict:
+        self._record(verdict, result, seconds=seconds)
+        pytest.fail(verdict.message, pytrace=False)
 
     def update_command(self) -> str:
         parts = ["mlptune", "baselines", "update", self.nodeid, "--n-calls", str(self.settings.n_calls)]
@@ -181,10 +264,16 @@ class TuneFixture:
         except ValueError:
             return str(path)
 
-    def _record(self, verdict: Verdict, result) -> Verdict:
+    def _record(self, verdict: Verdict, result, *, seconds: float, baseline=None) -> Verdict:
+        search, replay = verdict.search, verdict.replay
         self._node.user_properties.append((ROW_PROPERTY, {
-            "test": self.nodeid, "status": verdict.status, "best": verdict.best, "baseline": verdict.baseline,
-            "bound": verdict.bound, "calls": len(result.trials), "seconds": round(result.wall_seconds, 1),
+            "test": self.nodeid, "status": verdict.status.value, "best": verdict.best,
+            "baseline": search.baseline if search else (baseline.value if baseline else None),
+            "search_bound": search.bound if search else None,
+            "replay_delta": replay.delta if replay else None, "replay_stderr": replay.stderr if replay else None,
+            "replay_bound": replay.bound if replay else None,
+            "replay_shape": f"{replay.configs}x{replay.seeds}" if replay else None,
+            "calls": len(result.trials), "seconds": round(result.wall_seconds + seconds, 1),
             "message": verdict.message,
         }))
         return verdict

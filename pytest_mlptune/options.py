@@ -15,6 +15,7 @@ DEFAULT_SEED = 0
 DEFAULT_REPEATS = 1
 DEFAULT_K = 3.0
 DEFAULT_FLOOR = 0.01
+DEFAULT_SEARCH_FLOOR = 0.05
 DEFAULT_BASELINES_DIR = "baselines"
 
 
@@ -26,11 +27,15 @@ OPTIONS = (
     ("--update-baselines", "tune_update_baselines", None, "write or refresh the baselines of the tuning tests run"),
     ("--baselines-dir", "tune_baselines_dir", None, f"where baselines live (default {DEFAULT_BASELINES_DIR}/ at the rootdir)"),
     ("--tune-repeats", "tune_repeats", parse_positive_int,
-     "with --update-baselines: searches per test, with seeds S..S+K-1, to record the spread (default 1)"),
+     "with --update-baselines: searches per test, with seeds S..S+K-1, to record the search's spread; the replayed "
+     "configurations get max(K, 3) training seeds each (default 1)"),
 )
 TOLERANCE_INI = (
-    ("tune_k", parse_non_negative_float, f"allowed drop in standard deviations of the baseline spread (default {DEFAULT_K:g})"),
-    ("tune_floor", parse_non_negative_float, f"smallest allowed drop in accuracy (default {DEFAULT_FLOOR:g})"),
+    ("tune_k", parse_non_negative_float, f"allowed drop in standard errors of each signal (default {DEFAULT_K:g})"),
+    ("tune_floor", parse_non_negative_float,
+     f"smallest allowed drop of the replayed configurations' mean accuracy (default {DEFAULT_FLOOR:g})"),
+    ("tune_search_floor", parse_non_negative_float,
+     f"smallest allowed drop of the search's best accuracy (default {DEFAULT_SEARCH_FLOOR:g})"),
 )
 
 
@@ -61,6 +66,7 @@ class TuneSettings:
     repeats: int
     k: float
     floor: float
+    search_floor: float
 
 
 def _from_ini(config: pytest.Config, ini: str, parse, default):
@@ -99,4 +105,5 @@ def resolve_settings(config: pytest.Config) -> TuneSettings:
         repeats=pick("tune_repeats", parse_positive_int, DEFAULT_REPEATS),
         k=_from_ini(config, "tune_k", parse_non_negative_float, DEFAULT_K),
         floor=_from_ini(config, "tune_floor", parse_non_negative_float, DEFAULT_FLOOR),
+        search_floor=_from_ini(config, "tune_search_floor", parse_non_negative_float, DEFAULT_SEARCH_FLOOR),
     )

@@ -6,11 +6,12 @@ run, and those imports happen inside the fixture's search only.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pytest_mlptune.fixture import BASELINE_PROPERTY, ROW_PROPERTY, TuneFixture
+from pytest_mlptune.fixture import BASELINE_PROPERTY, ROW_PROPERTY, Tolerance, TuneFixture
 from pytest_mlptune.options import TuneSettings, add_options, parse_non_negative_float, resolve_settings
 from pytest_mlptune.report import TuneReport, header_line, unused_baselines
 
@@ -30,8 +31,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(k=None, floor=None): a tuning regression test, run only with --tune; k and floor set the "
-        "allowed drop max(k * std, floor) below its baseline",
+        f"{MARKER}(k=None, floor=None, search_floor=None): a tuning regression test, run only with --tune; the "
+        "replay may fall max(k * stderr, floor) below its baseline, the search's best max(k * std, search_floor)",
     )
     settings = resolve_settings(config)
     if settings.update and not settings.tune:
@@ -66,7 +67,7 @@ def _tolerance(marker, name: str, default: float) -> float:
 
 
 @pytest.fixture
-def mlptune(request: pytest.FixtureRequest) -> TuneFixture:
+def mlptune(request: pytest.FixtureRequest) -> Iterator[TuneFixture]:
     """Run a budgeted hyperparameter search and check it against this test's stored baseline."""
     marker = request.node.get_closest_marker(MARKER)
     if marker is None:
@@ -78,11 +79,13 @@ def mlptune(request: pytest.FixtureRequest) -> TuneFixture:
     fixture = TuneFixture(
         settings=settings, nodeid=request.node.nodeid, environment_key=request.config.stash[ENVIRONMENT_KEY],
         node=request.node,
-        k=_tolerance(marker, "k", settings.k), floor=_tolerance(marker, "floor", settings.floor),
+        tolerance=Tolerance(k=_tolerance(marker, "k", settings.k), floor=_tolerance(marker, "floor", settings.floor),
+                            search_floor=_tolerance(marker, "search_floor", settings.search_floor)),
         benchmark=_benchmark_fixture(request),
     )
     request.node.user_properties.append((BASELINE_PROPERTY, str(fixture.baseline_path)))
-    return fixture
+    yield fixture
+    fixture.close()
 
 
 def _benchmark_fixture(request: pytest.FixtureRequest):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_mlptune.options import TuneSettings
-from pytest_mlptune.verdict import IMPROVED, NEW, NOT_COMPARABLE, OK, REGRESSED, UPDATED
+from pytest_mlptune.verdict import Status
 
 
 def header_line(*, settings: TuneSettings, environment_key: str) -> str:
@@ -27,32 +27,38 @@ class TuneReport:
     used_baselines: set[str] = field(default_factory=set)
 
     def table(self) -> list[str]:
-        columns = ("test", "best", "baseline", "delta", "bound", "verdict", "calls", "seconds")
+        """One line per test: the replay's mean difference and bound, then the search's best against its baseline."""
+        columns = ("test", "replay", "bound", "best", "baseline", "delta", "bound", "verdict", "calls", "seconds")
         body = []
         for row in sorted(self.rows, key=lambda r: r["test"]):
-            best, baseline, bound = row["best"], row["baseline"], row["bound"]
+            best, baseline = row["best"], row["baseline"]
             delta = best - baseline if best is not None and baseline is not None else None
-            body.append((row["test"], _num(best), _num(baseline), _num(delta, signed=True),
-                         _num(bound), row["status"], str(row["calls"]), f"{row['seconds']:.1f}"))
+            replay = "-"
+            if row.get("replay_delta") is not None:
+                replay = f"{row['replay_delta']:+.4f} ± {row['replay_stderr']:.4f} ({row['replay_shape']})"
+            body.append((row["test"], replay, _num(row.get("replay_bound")), _num(best), _num(baseline),
+                         _num(delta, signed=True), _num(row.get("search_bound")), row["status"], str(row["calls"]),
+                         f"{row['seconds']:.1f}"))
         widths = [max(len(c), *(len(r[i]) for r in body)) for i, c in enumerate(columns)]
+        left = {0, 7}
         lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
-        lines += ["  ".join(v.ljust(w) if i == 0 or i == 5 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths)))
+        lines += ["  ".join(v.ljust(w) if i in left else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths)))
                   for r in body]
         return lines
 
     def summary(self) -> list[str]:
         counts = Counter(row["status"] for row in self.rows)
         phrases = {
-            OK: "{} tuning result{} within the baseline's noise",
-            IMPROVED: "{} tuning result{} improved on the baseline (passed; consider updating it)",
-            UPDATED: "{} baseline{} written",
-            REGRESSED: "{} tuning result{} regressed",
-            NEW: "{} tuning test{} without a baseline (run: mlptune baselines update <test>)",
-            NOT_COMPARABLE: "{} baseline{} not comparable (different budget, data or space)",
-            "error": "{} baseline file{} unusable",
+            Status.OK: "{} tuning result{} within the baseline's noise",
+            Status.IMPROVED: "{} tuning result{} improved on the baseline (passed; consider updating it)",
+            Status.UPDATED: "{} baseline{} written",
+            Status.REGRESSED: "{} tuning result{} regressed",
+            Status.NEW: "{} tuning test{} without a baseline (run: mlptune baselines update <test>)",
+            Status.NOT_COMPARABLE: "{} baseline{} not comparable (different budget, data or space)",
+            Status.ERROR: "{} baseline file{} unusable",
         }
-        return [phrases[status].format(counts[status], "" if counts[status] == 1 else "s") + "."
-                for status in phrases if counts[status]]
+        return [phrases[status].format(counts[status.value], "" if counts[status.value] == 1 else "s") + "."
+                for status in phrases if counts[status.value]]
 
 
 def unused_baselines(*, baselines_dir: Path, environment_key: str, used: set[str]) -> list[Path]:

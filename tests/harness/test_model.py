@@ -1,3 +1,5 @@
+import functools
+
 import keras
 import numpy as np
 import pytest
@@ -5,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.model import create_model, trainable_parameter_count
-from harness.space import HIDDEN_ACTIVATIONS, LEARNING_RATE_RANGE, NUM_LAYERS_RANGE, NUM_NODES_RANGE
+from harness.space import HIDDEN_ACTIVATIONS, SEED_SPACE
+from pytest_mlptune.model_checks import check_create_model, points
 
 
 def dense_layers(model):
@@ -27,17 +30,9 @@ def test_input_shape_and_classes_follow_the_data():
     assert model.input_shape == (None, 8, 8) and model.output_shape == (None, 4)
 
 
-seed_points = st.tuples(
-    st.floats(*LEARNING_RATE_RANGE),
-    st.integers(*NUM_LAYERS_RANGE),
-    st.integers(*NUM_NODES_RANGE),
-    st.sampled_from(HIDDEN_ACTIVATIONS),
-)
-
-
-@given(seed_points)
-def test_any_point_of_the_seed_space_builds_the_network_it_names(point):
-    learning_rate, num_layers, num_nodes, activation = point
+@given(points(SEED_SPACE))
+def test_any_point_of_the_seed_space_builds_the_network_it_names(params):
+    learning_rate, num_layers, num_nodes, activation = params.values()
     keras.backend.clear_session()
     model = create_model(learning_rate, num_layers, num_nodes, activation, jit_compile=False)
     dense = dense_layers(model)
@@ -50,6 +45,12 @@ def test_any_point_of_the_seed_space_builds_the_network_it_names(point):
     assert model.count_params() == expected
     rows = model(np.random.default_rng(0).random((3, 28, 28), dtype=np.float32)).numpy()
     np.testing.assert_allclose(rows.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_the_seed_model_keeps_the_contract_the_search_relies_on():
+    # The same check users run on their own create_model (pytest_mlptune.model_checks).
+    seed_mlp = functools.partial(create_model, input_shape=(8, 8), num_classes=10, jit_compile=False)
+    check_create_model(seed_mlp, SEED_SPACE, input_shape=(8, 8), num_classes=10, max_examples=5)
 
 
 def test_parameter_count_by_hand():

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from pytest_mlptune.baseline import (
     Baseline,
     BaselineError,
+    ReplayRecord,
     Spread,
     all_baselines,
     baseline_path,
@@ -18,7 +19,10 @@ from pytest_mlptune.baseline import (
 
 def example(**overrides) -> Baseline:
     fields = dict(test="tests/test_a.py::test_b", environment_key="linux-x86_64-py3.11-tf2.21-keras3", value=0.9,
-                  spread=Spread(values=(0.9,), seeds=(0,)), budget={"n_calls": 10}, data={"validation_fingerprint": "v"},
+                  spread=Spread(values=(0.9,), seeds=(0,)),
+                  replay=(ReplayRecord(params={"units": 8}, seeds=(11, 12), scores=(0.88, 0.9)),
+                          ReplayRecord(params={"units": 9}, seeds=(13, 14), scores=(0.87, 0.86))),
+                  budget={"n_calls": 10}, data={"validation_fingerprint": "v"},
                   space_fingerprint="s", best_params={"units": 8}, environment={"tensorflow": "2.21.0"},
                   created="2026-11-26T00:00:00+00:00")
     fields.update(overrides)
@@ -42,9 +46,11 @@ def test_spread_statistics():
     ("", "not valid JSON"),
     ("[]", "not a JSON object"),
     ('{"value": 1}', "no schema version"),
-    ('{"schema": 2}', "schema 2 is newer"),
-    ('{"schema": 0}', "schema 0 is older"),
-    ('{"schema": 1}', "missing or malformed field"),
+    ('{"schema": true}', "no schema version"),
+    ('{"schema": 3}', "schema 3 is newer"),
+    ('{"schema": 1}', "schema 1 is older"),
+    ('{"schema": 2}', "missing or malformed field"),
+    ("[" * 100_000 + "]" * 100_000, "not valid JSON"),
 ])
 def test_unusable_files(tmp_path, text, message):
     path = tmp_path / "b.json"
@@ -61,13 +67,48 @@ def test_truncated_file_is_unusable(tmp_path):
         read_baseline(path)
 
 
-def test_value_out_of_range_is_unusable(tmp_path):
-    path = tmp_path / "b.json"
+def test_replay_mean_and_scores():
+    baseline = example()
+    assert baseline.replay_scores == [(0.88, 0.9), (0.87, 0.86)]
+    assert baseline.replay_mean == pytest.approx((0.88 + 0.9 + 0.87 + 0.86) / 4)
+
+
+def _broken(change) -> dict:
     data = example().to_json()
-    data["value"] = 7
-    path.write_text(json.dumps(data))
-    with pytest.raises(BaselineError, match="out of range"):
+    change(data)
+    return data
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d["search"].update(value=7), "expected an accuracy between 0 and 1, got 7"),
+    (lambda d: d["search"].update(value=float("nan")), "expected an accuracy between 0 and 1, got nan"),
+    (lambda d: d["search"]["spread"].update(values=[0.0, float("inf")], seeds=[0, 1]), "got inf"),
+    (lambda d: d["search"]["spread"].update(values=[0.9, 0.8]), "one seed per value"),
+    (lambda d: d["search"]["spread"].update(values=[], seeds=[]), "one seed per value"),
+    (lambda d: d["replay"]["configs"][0].update(scores=[0.5, 1.5]), "got 1.5"),
+    (lambda d: d["replay"]["configs"][0].update(scores=[0.5]), "one score per seed"),
+    (lambda d: d["replay"]["configs"][0].update(seeds=[-1, 2]), "non-negative integer seed"),
+    (lambda d: d["replay"]["configs"][1].update(seeds=[1, 2, 3], scores=[0.1, 0.2, 0.3]), "same number of seeds"),
+    (lambda d: d["replay"].update(configs=[]), "at least one configuration"),
+    (lambda d: d["replay"].update(configs={"a": 1}), "expected a list"),
+    (lambda d: d.update(test=3), "expected a string"),
+    (lambda d: d.pop("replay"), "KeyError"),
+])
+def test_invalid_values_are_unusable(tmp_path, change, message):
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(_broken(change)))
+    with pytest.raises(BaselineError, match=message.replace("(", r"\(")):
         read_baseline(path)
+
+
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_load_or_raise_the_baseline_error(tmp_path_factory, content):
+    path = tmp_path_factory.getbasetemp() / "fuzz.json"
+    path.write_bytes(content)
+    try:
+        read_baseline(path)
+    except BaselineError:
+        pass
 
 
 def test_readable_file_names():

@@ -19,3 +19,4 @@ def test_drift_is_measured_against_the_newest_tensorflow(tmp_path):
     rows = {line.split()[1]: line for line in lines[1:]}
     assert "-0.0800" in rows["k-tf2.9"] and "-0.0200" in rows["k-tf2.20"] and "(newest)" in rows["k-tf2.21"]
     assert "±0.0141 (n=2" in rows["k-tf2.21"]
+    assert "0.8775 (2x2)" in rows["k-tf2.21"]  # the replayed configurations' mean score, configs x seeds

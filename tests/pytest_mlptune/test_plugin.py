@@ -42,11 +42,13 @@ def test_lifecycle(run, tuning_project):
     files = baseline_files(tuning_project)
     assert [f.name for f in files] == ["test_blobs--test_blobs[16].json", "test_blobs--test_blobs[8].json"]
     stored = json.loads(files[1].read_text())
-    assert stored["schema"] == 1 and stored["test"] == "test_blobs.py::test_blobs[8]"
+    assert stored["schema"] == 2 and stored["test"] == "test_blobs.py::test_blobs[8]"
+    [record] = stored["replay"]["configs"][:1]
+    assert len(record["seeds"]) == len(record["scores"]) == 3  # each replayed configuration, with three training seeds
     assert stored["budget"] == {"n_calls": 2, "n_initial_points": 1, "acq_func": "EI",
                                 "acq_optimizer": "sampling", "epochs": 2, "batch_size": 32}
     assert {"python", "tensorflow", "keras", "numpy", "scikit-optimize", "platform"} <= set(stored["environment"])
-    assert files[1].read_text().endswith("}\n") and '\n  "value"' in files[1].read_text()  # diff-friendly
+    assert files[1].read_text().endswith("}\n") and '\n    "value"' in files[1].read_text()  # diff-friendly
 
     same = run("--tune")
     same.assert_outcomes(passed=2)
@@ -55,9 +57,9 @@ def test_lifecycle(run, tuning_project):
     worse = run("--tune", quality="bad")
     worse.assert_outcomes(failed=2)
     worse.stdout.fnmatch_lines([
-        "*tuning regressed: best val_accuracy * < baseline * - 0.0100 (delta -*) in "
-        "baselines/*/test_blobs--test_blobs[[]8].json; the training data changed since the baseline; "
-        "if intended, update with: mlptune baselines update*",
+        "*tuning regressed: replay -0.* ± 0.* over 2 configs x 3 seeds (bound 0.*): regressed; search best * vs "
+        "baseline * (-0.*, bound 0.0500): *; baseline baselines/*/test_blobs--test_blobs[[]8].json; "
+        "the training data changed since the baseline; if intended, update with: mlptune baselines update*",
     ])
 
     other_budget = run("--tune", "--n-calls", "3")
@@ -81,8 +83,9 @@ def test_lifecycle(run, tuning_project):
 
 CORRUPT_BASELINES = [
     ("{not json", "*baseline baselines/*test_blobs[[]8].json is unusable: not valid JSON*regenerate it with: mlptune*"),
-    ('{"schema": 99}', "*is unusable: schema 99 is newer than this pytest-mlptune reads (1); upgrade it*"),
-    ('{"schema": 1, "value": 0.5}', "*is unusable: missing or malformed field*"),
+    ('{"schema": 99}', "*is unusable: schema 99 is newer than this pytest-mlptune reads (2); upgrade it*"),
+    ('{"schema": 1, "value": 0.5}', "*is unusable: schema 1 is older than this pytest-mlptune writes (2)*"),
+    ('{"schema": 2, "value": 0.5}', "*is unusable: missing or malformed field*"),
 ]
 
 

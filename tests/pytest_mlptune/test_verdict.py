@@ -1,53 +1,182 @@
+import math
+import statistics
+
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from pytest_mlptune.verdict import (
-    IMPROVED,
-    OK,
-    REGRESSED,
+    ReplayComparison,
+    SearchComparison,
+    Status,
     allowed_drop,
     comparability_problems,
-    compare_scores,
+    compare_replay,
+    compare_search,
+    judge,
+    new_verdict,
+    not_comparable_verdict,
+    one_sided,
+    replay_stderr,
+    unusable_verdict,
+    updated_verdict,
 )
 
 accuracy = st.floats(0.0, 1.0)
-std = st.floats(0.0, 0.2)
 k = st.floats(0.0, 5.0)
 floor = st.floats(0.0, 0.1)
 
 
-@given(best=accuracy, lower=st.floats(0.0, 1.0), baseline=accuracy, std=std, k=k, floor=floor)
-def test_lowering_best_never_turns_a_failure_into_a_pass(best, lower, baseline, std, k, floor):
-    worse = best - lower
-    if compare_scores(best=best, baseline=baseline, std=std, k=k, floor=floor) == REGRESSED:
-        assert compare_scores(best=worse, baseline=baseline, std=std, k=k, floor=floor) == REGRESSED
+def scores(configs: int, seeds: int):
+    return st.lists(st.lists(accuracy, min_size=seeds, max_size=seeds), min_size=configs, max_size=configs)
 
 
-@given(best=accuracy, baseline=accuracy, std=std, k=k, floor=floor, wider=st.floats(0.0, 0.1))
-def test_a_wider_bound_never_turns_a_pass_into_a_failure(best, baseline, std, k, floor, wider):
-    if compare_scores(best=best, baseline=baseline, std=std, k=k, floor=floor) != REGRESSED:
-        assert compare_scores(best=best, baseline=baseline, std=std, k=k, floor=floor + wider) != REGRESSED
+@st.composite
+def paired_scores(draw):
+    configs, seeds = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    return draw(scores(configs, seeds)), draw(scores(configs, seeds))
 
 
-@given(baseline=accuracy, std=std, k=k, floor=floor, gain=st.floats(0.0, 1.0))
-def test_improvements_always_pass(baseline, std, k, floor, gain):
-    assert compare_scores(best=baseline + gain, baseline=baseline, std=std, k=k, floor=floor) in (OK, IMPROVED)
+@given(delta=st.floats(-1, 1), lower=st.floats(0, 1), bound=st.floats(0, 0.5))
+def test_lowering_a_signal_never_turns_a_failure_into_a_pass(delta, lower, bound):
+    if one_sided(delta=delta, bound=bound) is Status.REGRESSED:
+        assert one_sided(delta=delta - lower, bound=bound) is Status.REGRESSED
 
 
-@given(baseline=accuracy, std=std, k=k, floor=floor)
-def test_the_boundary_is_exactly_max_of_k_std_and_floor(baseline, std, k, floor):
-    drop = allowed_drop(std=std, k=k, floor=floor)
-    assert drop == max(k * std, floor)
-    assume(drop > 1e-9)
-    assert compare_scores(best=baseline - drop, baseline=baseline, std=std, k=k, floor=floor) == OK
-    assert compare_scores(best=baseline - drop * 1.001 - 1e-9, baseline=baseline, std=std, k=k, floor=floor) == REGRESSED
+@given(delta=st.floats(-1, 1), bound=st.floats(0, 0.5), wider=st.floats(0, 0.5))
+def test_a_wider_bound_never_turns_a_pass_into_a_failure(delta, bound, wider):
+    if one_sided(delta=delta, bound=bound) is not Status.REGRESSED:
+        assert one_sided(delta=delta, bound=bound + wider) is not Status.REGRESSED
 
 
-def test_examples():
-    assert compare_scores(best=0.85, baseline=0.86, std=0.0, k=3, floor=0.01) == OK
-    assert compare_scores(best=0.84, baseline=0.86, std=0.0, k=3, floor=0.01) == REGRESSED
-    assert compare_scores(best=0.84, baseline=0.86, std=0.01, k=3, floor=0.01) == OK
-    assert compare_scores(best=0.90, baseline=0.86, std=0.0, k=3, floor=0.01) == IMPROVED
+@given(stderr=st.floats(0, 0.2), k=k, floor=floor)
+def test_the_bound_is_max_of_k_stderr_and_floor(stderr, k, floor):
+    bound = allowed_drop(stderr=stderr, k=k, floor=floor)
+    assert bound == max(k * stderr, floor)
+    assume(bound > 1e-9)
+    assert one_sided(delta=-bound, bound=bound) is Status.OK
+    assert one_sided(delta=-bound * 1.001 - 1e-9, bound=bound) is Status.REGRESSED
+    assert one_sided(delta=bound * 1.001 + 1e-9, bound=bound) is Status.IMPROVED
+
+
+@given(pair=paired_scores(), k=k, floor=floor)
+def test_replaying_unchanged_code_is_ok_with_zero_delta(pair, k, floor):
+    baseline, _ = pair
+    comparison = compare_replay(baseline_scores=baseline, new_scores=baseline, k=k, floor=floor)
+    assert comparison.delta == 0 and comparison.status is Status.OK
+
+
+@given(pair=paired_scores(), shift=st.floats(0.0, 0.5), k=k, floor=floor)
+def test_shifting_every_new_score_down_shifts_the_delta_and_keeps_the_noise(pair, shift, k, floor):
+    baseline, new = pair
+    lowered = [[score - shift for score in row] for row in new]
+    before = compare_replay(baseline_scores=baseline, new_scores=new, k=k, floor=floor)
+    after = compare_replay(baseline_scores=baseline, new_scores=lowered, k=k, floor=floor)
+    assert after.delta == pytest.approx(before.delta - shift, abs=1e-9)
+    assert after.stderr == pytest.approx(before.stderr, abs=1e-9)  # a uniform shift is signal, not noise
+    if before.status is Status.REGRESSED:
+        assert after.status is Status.REGRESSED
+
+
+def test_replay_stderr_is_the_within_configuration_spread_of_the_paired_differences():
+    baseline = [[0.80, 0.82], [0.70, 0.74]]
+    new = [[0.79, 0.80], [0.71, 0.71]]
+    differences = [[-0.01, -0.02], [0.01, -0.03]]
+    squares = sum((d - statistics.fmean(row)) ** 2 for row in differences for d in row)
+    expected = math.sqrt(squares / 2) / math.sqrt(4)  # 2 configs x (2 - 1) degrees of freedom; 4 pairs
+    assert replay_stderr(baseline_scores=baseline, new_scores=new) == pytest.approx(expected)
+    comparison = compare_replay(baseline_scores=baseline, new_scores=new, k=3, floor=0.01)
+    assert comparison.delta == pytest.approx(-0.0125)
+    assert comparison.bound == pytest.approx(max(3 * expected, 0.01))
+    assert (comparison.configs, comparison.seeds) == (2, 2)
+
+
+def test_a_uniform_shift_has_no_noise_and_meets_the_floor():
+    baseline = [[0.80, 0.82], [0.70, 0.74]]
+    shifted = [[score - 0.02 for score in row] for row in baseline]
+    comparison = compare_replay(baseline_scores=baseline, new_scores=shifted, k=3, floor=0.01)
+    assert comparison.stderr == pytest.approx(0, abs=1e-12) and comparison.bound == 0.01
+    assert comparison.status is Status.REGRESSED
+
+
+def test_with_one_seed_the_noise_comes_from_the_spread_of_the_differences():
+    baseline, new = [[0.80], [0.70], [0.90]], [[0.78], [0.69], [0.86]]
+    assert replay_stderr(baseline_scores=baseline, new_scores=new) == pytest.approx(
+        statistics.stdev([-0.02, -0.01, -0.04]) / math.sqrt(3))
+    assert replay_stderr(baseline_scores=[[0.8]], new_scores=[[0.7]]) == 0.0
+
+
+def test_mismatched_replays_are_refused():
+    with pytest.raises(ValueError, match="same configurations and seeds"):
+        compare_replay(baseline_scores=[[0.8, 0.8]], new_scores=[[0.8]], k=3, floor=0.01)
+    with pytest.raises(ValueError, match="same configurations and seeds"):
+        compare_replay(baseline_scores=[], new_scores=[], k=3, floor=0.01)
+
+
+def replay(delta: float, *, bound: float = 0.012, failed: int = 0) -> ReplayComparison:
+    return ReplayComparison(delta=delta, stderr=0.004, bound=bound, configs=3, seeds=2, failed=failed)
+
+
+def search(best: float, baseline: float = 0.85, bound: float = 0.05) -> SearchComparison:
+    return SearchComparison(best=best, baseline=baseline, bound=bound)
+
+
+def verdict(replay_comparison, search_comparison, changed=False):
+    return judge(search=search_comparison, replay=replay_comparison, location="baselines/k/t.json",
+                 update_command="mlptune baselines update t.py::t --n-calls 10", training_data_changed=changed)
+
+
+def test_a_drop_of_the_replay_alone_is_a_regression_with_both_signals_named():
+    result = verdict(replay(-0.031, failed=1), search(0.84), changed=True)
+    assert result.status is Status.REGRESSED and not result.status.passed
+    assert result.message == (
+        "tuning regressed: replay -0.0310 ± 0.0040 over 3 configs x 2 seeds (bound 0.0120, 1 failed trial scored 0): "
+        "regressed; search best 0.8400 vs baseline 0.8500 (-0.0100, bound 0.0500): ok; baseline baselines/k/t.json; "
+        "the training data changed since the baseline; if intended, update with: "
+        "mlptune baselines update t.py::t --n-calls 10")
+
+
+def test_a_search_that_no_longer_tunes_is_a_regression_even_when_the_replay_holds():
+    result = verdict(replay(0.0), search(0.70))
+    assert result.status is Status.REGRESSED
+    assert "search best 0.7000 vs baseline 0.8500 (-0.1500, bound 0.0500): regressed" in result.message
+
+
+def test_search_path_noise_within_its_bound_passes():
+    result = verdict(replay(-0.005), search(0.81))
+    assert result.status is Status.OK and result.status.passed
+    assert result.message.startswith("replay -0.0050 ± 0.0040 over 3 configs x 2 seeds (bound 0.0120): ok; ")
+
+
+def test_improvements_pass_and_are_reported():
+    result = verdict(replay(0.03), search(0.86))
+    assert result.status is Status.IMPROVED and result.status.passed
+    assert result.message.startswith("tuning improved: replay +0.0300")
+
+
+def test_every_status_has_its_message():
+    command = "mlptune baselines update t.py::t --n-calls 10"
+    assert new_verdict(best=0.8, environment_key="env", update_command=command).message == (
+        "no baseline for this test in environment env (best 0.8000); create it with: " + command)
+    assert unusable_verdict(best=0.8, location="b.json", problem="not valid JSON", update_command=command).message == (
+        "baseline b.json is unusable: not valid JSON; regenerate it with: " + command)
+    assert updated_verdict(best=0.8, location="b.json").status is Status.UPDATED
+    other_budget = not_comparable_verdict(best=0.8, location="b.json", problems=["n_calls 10 in the baseline, 20 now"],
+                                          baseline_calls=10, n_calls=20, update_command=command)
+    assert other_budget.status is Status.NOT_COMPARABLE and not other_budget.status.passed
+    assert other_budget.message == ("baseline b.json is not comparable: n_calls 10 in the baseline, 20 now. Run with the "
+                                    "baseline's budget (--n-calls 10), or after an intentional change refresh it with: "
+                                    + command)
+    same_budget = not_comparable_verdict(best=0.8, location="b.json", problems=["x"], baseline_calls=10, n_calls=10,
+                                         update_command=command)
+    assert "x. After an intentional change refresh it with" in same_budget.message
+    assert {status.value for status in Status} == {"ok", "improved", "regressed", "new", "not-comparable", "updated",
+                                                   "error"}
+
+
+def test_search_comparison_uses_the_recorded_spread():
+    assert compare_search(best=0.8, baseline=0.85, std=0.02, k=3, floor=0.05).bound == pytest.approx(0.06)
+    assert compare_search(best=0.8, baseline=0.85, std=0.0, k=3, floor=0.05).bound == 0.05
 
 
 def test_comparability_names_each_difference():

@@ -1,0 +1,96 @@
+"""The mutation panel: does the verdict pass harmless changes and catch real regressions?
+
+Each case runs `tests/panel/case.py` in its own pytest process, through the installed plugin, against
+a baseline recorded from the unchanged problem. Harmless changes must pass; a regression must fail
+whenever its true drop (the baseline's configurations retrained with fresh seeds, with and without
+the change) is 2 points or more; smaller ones are reported, not asserted.
+
+    make panel                                  every case, both families (about 40 minutes here)
+    pytest tests/panel -m panel_ci              the small part CI runs
+
+Results go to MLPTUNE_PANEL_RESULTS (default: the session's temporary folder) as one JSON per
+case; `python -m tests.panel.report DIR` turns them into the table of docs/verdict.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.panel.mutations import HARMLESS, MUTATIONS
+from tests.panel.report import REQUIRED_CATCH, true_drop
+
+ROOT = Path(__file__).resolve().parents[2]
+CASE = "tests/panel/case.py"
+CI_CASES = {("digits", "row_order"), ("digits", "label_noise_30")}
+FAMILY_NAMES = ("fashion", "digits")
+
+
+def _results_dir(tmp_path_factory) -> Path:
+    configured = os.environ.get("MLPTUNE_PANEL_RESULTS")
+    path = Path(configured) if configured else tmp_path_factory.getbasetemp() / "panel-results"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def run_case(*, family: str, mutation: str, baselines: Path, out: Path, update: bool = False) -> dict:
+    env = {**os.environ, "MLPTUNE_PANEL_FAMILY": family, "MLPTUNE_PANEL_MUTATION": mutation,
+           "MLPTUNE_PANEL_OUT": str(out), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    if mutation in MUTATIONS:
+        env.update(MUTATIONS[mutation].environment)
+    command = [sys.executable, "-m", "pytest", CASE, "--tune", "--n-calls", "10", "--baselines-dir", str(baselines),
+               "-p", "no:cacheprovider", "-p", "no:randomly", "--benchmark-disable", "-q"]
+    if update:
+        command += ["--update-baselines", "--tune-repeats", os.environ.get("MLPTUNE_PANEL_REPEATS", "2")]
+    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    if not out.exists():
+        raise AssertionError(f"panel case {family}/{mutation} wrote no result:\n{completed.stdout[-3000:]}\n"
+                             f"{completed.stderr[-3000:]}")
+    return json.loads(out.read_text())
+
+
+@pytest.fixture(scope="session")
+def recorded(tmp_path_factory):
+    """Per family: the baseline of the unchanged problem and its configurations' fresh-seed scores."""
+    results = _results_dir(tmp_path_factory)
+    cache: dict[str, tuple[Path, dict]] = {}
+
+    def get(family: str) -> tuple[Path, dict]:
+        if family not in cache:
+            baselines, out = results / f"baselines-{family}", results / f"{family}-none.json"
+            if os.environ.get("MLPTUNE_PANEL_REUSE_BASELINES") and out.exists():  # to add cases to a finished run
+                original = json.loads(out.read_text())
+            else:
+                original = run_case(family=family, mutation="none", baselines=baselines, update=True, out=out)
+            cache[family] = (baselines, original)
+        return cache[family]
+
+    return get
+
+
+def _cases():
+    for family in FAMILY_NAMES:
+        for name in MUTATIONS:
+            marks = [pytest.mark.panel, pytest.mark.xdist_group(name=family)]
+            if (family, name) in CI_CASES:
+                marks.append(pytest.mark.panel_ci)
+            yield pytest.param(family, name, marks=marks, id=f"{family}-{name}")
+
+
+@pytest.mark.parametrize(("family", "mutation"), list(_cases()))
+def test_mutation(family, mutation, recorded, tmp_path_factory):
+    baselines, original = recorded(family)
+    case = run_case(family=family, mutation=mutation, baselines=baselines,
+                    out=_results_dir(tmp_path_factory) / f"{family}-{mutation}.json")
+    drop, _ = true_drop(original, case)
+    case.update(true_drop=drop, kind=MUTATIONS[mutation].kind)
+    (_results_dir(tmp_path_factory) / f"{family}-{mutation}.json").write_text(json.dumps(case, indent=1))
+    if MUTATIONS[mutation].kind == HARMLESS:
+        assert case["status"] in ("ok", "improved"), f"false alarm on a harmless change: {case['row']['message']}"
+    elif drop >= REQUIRED_CATCH:
+        assert case["status"] == "regressed", f"missed a regression of {drop:.4f}: {case['row']['message']}"
