@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import shlex
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -201,7 +202,9 @@ class TuneFixture:
             return self._fail(not_comparable_verdict(
                 best=best, location=location, problems=problems, baseline_calls=baseline.budget.get("n_calls"),
                 n_calls=result.budget.n_calls, update_command=self.update_command()), result)
+        waited = time.perf_counter()
         replayed = self._replay([(record.params, record.seeds) for record in baseline.replay])
+        waited = time.perf_counter() - waited  # the replay's own time when it ran beside the search is not ours
         tolerance = self.tolerance
         verdict = judge(
             search=compare_search(best=best, baseline=baseline.value, std=baseline.std, k=tolerance.k,
@@ -211,8 +214,8 @@ class TuneFixture:
             location=location, update_command=self.update_command(),
             training_data_changed=baseline.data.get("train_fingerprint") != result.data.get("train_fingerprint"))
         if verdict.status is Status.REGRESSED:
-            return self._fail(verdict, result, seconds=replayed.seconds)
-        return self._record(verdict, result, seconds=replayed.seconds)
+            return self._fail(verdict, result, seconds=waited)
+        return self._record(verdict, result, seconds=waited)
 
     def _update(self, result, *, best: float, location: str) -> Verdict:
         from harness.replay import plan_replay
