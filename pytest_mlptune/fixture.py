@@ -36,7 +36,7 @@ from pytest_mlptune.verdict import (
 ROW_PROPERTY = "mlptune_row"
 BASELINE_PROPERTY = "mlptune_baseline"
 REPLAY_CONFIGS = 3  # the search's best few configurations a baseline records and every check retrains
-REPLAY_SEEDS = 3  # training seeds per replayed configuration, at least (docs/verdict.md: the panel chose it)
+REPLAY_SEEDS = 4  # training seeds per replayed configuration, at least (docs/verdict.md: the panel chose it)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ OPTIONS = (
     ("--baselines-dir", "tune_baselines_dir", None, f"where baselines live (default {DEFAULT_BASELINES_DIR}/ at the rootdir)"),
     ("--tune-repeats", "tune_repeats", parse_positive_int,
      "with --update-baselines: searches per test, with seeds S..S+K-1, to record the search's spread; the replayed "
-     "configurations get max(K, 3) training seeds each (default 1)"),
+     "configurations get max(K, 4) training seeds each (default 1)"),
 )
 TOLERANCE_INI = (
     ("tune_k", parse_non_negative_float, f"allowed drop in standard errors of each signal (default {DEFAULT_K:g})"),

@@ -3,7 +3,7 @@
 Not collected by the suite (the name does not start with test_); `test_mutation_panel.py` runs it as
 `pytest tests/panel/case.py --tune ...` with the family and mutation in the environment:
 
-- MLPTUNE_PANEL_FAMILY: fashion or digits (tests/tuning/families.py);
+- MLPTUNE_PANEL_FAMILY: fashion or digits (tests/tuning/families.py), or digits_cnn (tests/panel/cnn.py);
 - MLPTUNE_PANEL_MUTATION: a name from tests/panel/mutations.py, or "none" (the unchanged problem);
 - MLPTUNE_PANEL_OUT: a JSON file this case writes: the verdict's numbers and the true drop.
 
@@ -17,12 +17,17 @@ from pathlib import Path
 
 import pytest
 
+from harness import load_digits
 from harness.replay import ReplayConfig, replay_seed, run_replay
 from pytest_mlptune.baseline import read_baseline
+from tests.panel.cnn import CNN_SPACE, mutated_cnn
 from tests.panel.mutations import MUTATIONS, apply_to_data, mutated_mlp
-from tests.tuning.families import FAMILIES
+from tests.tuning.families import DIGITS, FAMILIES, Family
 
-FAMILY = FAMILIES[os.environ.get("MLPTUNE_PANEL_FAMILY", "digits")]
+PANEL_FAMILIES = {**FAMILIES, "digits_cnn": Family(name="digits_cnn", load=load_digits, epochs=DIGITS.epochs,
+                                                   space=CNN_SPACE)}
+FAMILY = PANEL_FAMILIES[os.environ.get("MLPTUNE_PANEL_FAMILY", "digits")]
+BUILDER = mutated_cnn if FAMILY.name == "digits_cnn" else mutated_mlp
 MUTATION = MUTATIONS.get(os.environ.get("MLPTUNE_PANEL_MUTATION", "none"))
 TRUTH_SEEDS = 3  # fresh training seeds per configuration for the true drop, apart from the replay's
 TRUTH_STREAM = 1_000  # replay_seed repeats from here on are never a baseline's replay seeds
@@ -30,7 +35,7 @@ TRUTH_STREAM = 1_000  # replay_seed repeats from here on are never a baseline's 
 def model_for(data):
     import functools
 
-    return functools.partial(mutated_mlp, input_shape=data.input_shape, num_classes=data.num_classes,
+    return functools.partial(BUILDER, input_shape=data.input_shape, num_classes=data.num_classes,
                              variant=MUTATION.model if MUTATION is not None else None)
 
 

@@ -5,7 +5,7 @@ a baseline recorded from the unchanged problem. Harmless changes must pass; a re
 whenever its true drop (the baseline's configurations retrained with fresh seeds, with and without
 the change) is 2 points or more; smaller ones are reported, not asserted.
 
-    make panel                                  every case, both families (about 40 minutes here)
+    make panel                                  every case, three problems (over an hour here)
     pytest tests/panel -m panel_ci              the small part CI runs
 
 Results go to MLPTUNE_PANEL_RESULTS (default: the session's temporary folder) as one JSON per
@@ -28,7 +28,7 @@ from tests.panel.report import REQUIRED_CATCH, true_drop
 ROOT = Path(__file__).resolve().parents[2]
 CASE = "tests/panel/case.py"
 CI_CASES = {("digits", "row_order"), ("digits", "label_noise_30")}
-FAMILY_NAMES = ("fashion", "digits")
+FAMILY_NAMES = ("fashion", "digits", "digits_cnn")
 
 
 def _results_dir(tmp_path_factory) -> Path:
@@ -46,7 +46,7 @@ def run_case(*, family: str, mutation: str, baselines: Path, out: Path, update: 
     command = [sys.executable, "-m", "pytest", CASE, "--tune", "--n-calls", "10", "--baselines-dir", str(baselines),
                "-p", "no:cacheprovider", "-p", "no:randomly", "--benchmark-disable", "-q"]
     if update:
-        command += ["--update-baselines", "--tune-repeats", os.environ.get("MLPTUNE_PANEL_REPEATS", "2")]
+        command += ["--update-baselines", "--tune-repeats", os.environ.get("MLPTUNE_PANEL_REPEATS", "1")]
     completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     if not out.exists():
         raise AssertionError(f"panel case {family}/{mutation} wrote no result:\n{completed.stdout[-3000:]}\n"

@@ -44,7 +44,7 @@ def test_lifecycle(run, tuning_project):
     stored = json.loads(files[1].read_text())
     assert stored["schema"] == 2 and stored["test"] == "test_blobs.py::test_blobs[8]"
     [record] = stored["replay"]["configs"][:1]
-    assert len(record["seeds"]) == len(record["scores"]) == 3  # each replayed configuration, with three training seeds
+    assert len(record["seeds"]) == len(record["scores"]) == 4  # each replayed configuration, with four training seeds
     assert stored["budget"] == {"n_calls": 2, "n_initial_points": 1, "acq_func": "EI",
                                 "acq_optimizer": "sampling", "epochs": 2, "batch_size": 32}
     assert {"python", "tensorflow", "keras", "numpy", "scikit-optimize", "platform"} <= set(stored["environment"])
@@ -57,7 +57,7 @@ def test_lifecycle(run, tuning_project):
     worse = run("--tune", quality="bad")
     worse.assert_outcomes(failed=2)
     worse.stdout.fnmatch_lines([
-        "*tuning regressed: replay -0.* ± 0.* over 2 configs x 3 seeds (bound 0.*): regressed; search best * vs "
+        "*tuning regressed: replay -0.* ± 0.* over 2 configs x 4 seeds (bound 0.*): regressed; search best * vs "
         "baseline * (-0.*, bound 0.0500): *; baseline baselines/*/test_blobs--test_blobs[[]8].json; "
         "the training data changed since the baseline; if intended, update with: mlptune baselines update*",
     ])

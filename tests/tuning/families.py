@@ -38,3 +38,4 @@ FASHION = Family(name="fashion",
                  load=lambda: load_fashion_mnist(train_size=FASHION_SUBSET, validate_on="test"), epochs=5)
 DIGITS = Family(name="digits", load=load_digits, epochs=5)  # 1,198 train / 240 validation
 FAMILIES = {family.name: family for family in (FASHION, DIGITS)}
+"""The gate's problems. The mutation panel adds `digits_cnn` (tests/panel/cnn.py), a second model family."""
