@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from skopt.space import Integer, Real
 
-from harness.model import DEFAULT_STEPS_PER_EXECUTION
+from tests.panel.mutations import compiled
 
 CNN_SPACE = (
     Integer(4, 32, name="filters"),
@@ -56,8 +56,4 @@ def mutated_cnn(filters, units, learning_rate, *, input_shape, num_classes, vari
     if variant == "dropout":
         layers.append(keras.layers.Dropout(0.3))
     layers.append(keras.layers.Dense(num_classes, activation="softmax", name="output"))
-    model = keras.Sequential(layers, name="cnn")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=False,
-                  steps_per_execution=DEFAULT_STEPS_PER_EXECUTION)
-    return model
+    return compiled(keras.Sequential(layers, name="cnn"), learning_rate)

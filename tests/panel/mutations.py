@@ -35,20 +35,22 @@ def _train(data: Dataset, x_train, y_train) -> Dataset:
                    y_test=data.y_test, name=data.name, num_classes=data.num_classes)
 
 
+def _rescaled(data: Dataset, constant_of) -> Dataset:
+    """The training inputs scaled again from their raw pixels by `constant_of(maximum)`."""
+    maximum = 255.0 if data.name == "fashion-mnist" else 16.0
+    raw = np.rint(data.x_train * np.float32(maximum))
+    return _train(data, (raw * np.float32(constant_of(maximum))).astype(np.float32), data.y_train)
+
+
 def _rescaled_by_reciprocal(data: Dataset) -> Dataset:
     # The loaders divide by the pixel maximum; multiplying by its reciprocal is the same scaling with
     # last-bit differences. Only the training side is rewritten, so the validation set stays identical.
-    maximum = 255.0 if data.name == "fashion-mnist" else 16.0
-    raw = np.rint(data.x_train * np.float32(maximum))
-    return _train(data, (raw * np.float32(1.0 / maximum)).astype(np.float32), data.y_train)
+    return _rescaled(data, lambda maximum: 1.0 / maximum)
 
 
 def _rounded_scale_constant(data: Dataset) -> Dataset:
     # 1/max written as a decimal constant of 7 significant digits: a refactor that moves the last bits only.
-    maximum = 255.0 if data.name == "fashion-mnist" else 16.0
-    raw = np.rint(data.x_train * np.float32(maximum))
-    constant = np.float32(float(f"{1.0 / maximum:.7g}"))
-    return _train(data, (raw * constant).astype(np.float32), data.y_train)
+    return _rescaled(data, lambda maximum: float(f"{1.0 / maximum:.7g}"))
 
 
 def _rows_permuted(data: Dataset) -> Dataset:
@@ -151,7 +153,13 @@ def mutated_mlp(learning_rate, num_layers, num_nodes, hidden_activation, *, inpu
         if variant == "dropout":
             layers.append(keras.layers.Dropout(0.3))
     layers.append(keras.layers.Dense(num_classes, activation="softmax", name="output"))
-    model = keras.Sequential(layers, name="mlp")
+    return compiled(keras.Sequential(layers, name="mlp"), learning_rate)
+
+
+def compiled(model, learning_rate: float):
+    """Compiled as `harness.create_model` compiles the seed MLP (XLA off), for every panel model."""
+    import keras
+
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=False,
                   steps_per_execution=DEFAULT_STEPS_PER_EXECUTION)
