@@ -36,3 +36,13 @@ def parse_non_negative_float(text) -> float:
     if not (value >= 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"expected a non-negative finite number, got {text!r}")
     return value
+
+
+def parse_positive_float(text) -> float:
+    try:
+        value = parse_non_negative_float(text)
+    except argparse.ArgumentTypeError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return value

@@ -16,7 +16,10 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; on success it replaces `target` in one rename.
 
     The temporary file keeps the target's suffix (Keras chooses the format from it) and is
-    removed if the block raises, so the target is untouched by a failed write.
+    removed if the block raises, so the target is untouched by a failed write. The file is
+    synced before the rename and the folder after it, so a power cut keeps one of the two. A
+    symlink at `target` is replaced, never followed: the temporary file is created new
+    (O_EXCL) and the rename swaps the link itself.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -27,6 +30,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         yield temporary
         _fsync(temporary)
         os.replace(temporary, target)
+        fsync_directory(target.parent)
     finally:
         if temporary.exists():
             temporary.unlink()
@@ -45,3 +49,17 @@ def write_json_atomic(target: str | Path, data: Any) -> None:
 def _fsync(path: Path) -> None:
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make a rename or a new file in `directory` durable (a no-op where folders cannot be opened)."""
+    try:
+        handle = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)

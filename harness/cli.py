@@ -10,7 +10,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from harness.argument_types import parse_non_negative_int, parse_positive_int
+from harness.argument_types import parse_non_negative_int, parse_positive_float, parse_positive_int
 from harness.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--trials-per-worker", type=parse_non_negative_int, default=DEFAULT_TRIALS_PER_WORKER,
                       metavar="N", help="train in a child process replaced every N trials, which bounds memory "
                       f"(default {DEFAULT_TRIALS_PER_WORKER}); 0 trains in this process. Trials are the same either way")
+    tune.add_argument("--trial-timeout", type=parse_positive_float, default=None, metavar="SECONDS",
+                      help="stop a trial that trains longer than this and count it as failed (default: no limit; "
+                      "needs --trials-per-worker 1 or more). A search that hits it depends on the machine's speed")
     tune.add_argument("--out", type=Path, help="run directory (default runs/<dataset>-<time>); must not exist yet")
     tune.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR after a crash or Ctrl-C")
 
@@ -87,6 +90,15 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as error:
         print(f"mlptune {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as error:  # a full disk, a folder that went away: the same one line, with the file
+        print(f"mlptune {args.command}: error: {describe_os_error(error)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def describe_os_error(error: OSError) -> str:
+    where = f" ({error.filename})" if error.filename else ""
+    return (f"{error.strerror or error}{where}; free space or fix the permissions, then rerun "
+            "(a run folder that was started can be continued with --resume)")
 
 
 def _quiet_tensorflow() -> None:
@@ -99,66 +111,66 @@ def _quiet_tensorflow() -> None:
     absl.logging.set_verbosity(absl.logging.ERROR)
 
 
-def preflight(out: Path) -> None:
-    """Cheap checks before any budget is spent."""
+def preflight() -> None:
+    """Cheap checks before any folder is made or any budget is spent."""
     try:
         import tensorboard  # noqa: F401  - Keras' TensorBoard callback fails at the first batch without it
     except ImportError:
         raise InputError("tensorboard is not installed (TensorFlow 2.21 no longer brings it); pip install tensorboard") from None
-    probe = out / ".write-test"
-    try:
-        probe.write_text("")
-        probe.unlink()
-    except OSError as error:
-        raise InputError(f"cannot write to {out} ({error.strerror}); choose a writable --out") from None
 
 
 def run_tune(args: argparse.Namespace) -> int:
-    from harness.run_directory import (
-        RunSettings,
-        load_run,
-        prepare_new_run,
-        record_data_fingerprint,
-        rewrite_checkpoint,
-        settings_differences,
-    )
+    from harness.run_directory import RunDirectory, RunSettings, settings_differences
 
     given = {name: getattr(args, name) for name in TUNE_DEFAULTS if getattr(args, name) is not None}
-    resume_trials = []
+    if args.resume is not None and args.out is not None and args.out != args.resume:
+        raise InputError("--out and --resume name different folders; give only --resume DIR to continue a run")
+    preflight()
     if args.resume is not None:
-        if args.out is not None and args.out != args.resume:
-            raise InputError("--out and --resume name different folders; give only --resume DIR to continue a run")
-        out = args.resume
-        settings, resume_trials, recorded_fingerprint = load_run(out)
-        merged = {k: v for k, v in settings.to_json().items() if k != "schema"}
-        merged.update(given)
-        differences = settings_differences(settings, RunSettings(**merged))
-        if differences:
-            raise InputError(f"cannot resume {out} with other settings ({'; '.join(differences)}); "
-                             "drop those options or start a new run")
+        run = RunDirectory.resume(args.resume)
+        try:
+            merged = {k: v for k, v in run.settings.to_json().items() if k != "schema"}
+            merged.update(given)
+            differences = settings_differences(run.settings, RunSettings(**merged))
+            if differences:
+                raise InputError(f"cannot resume {run.path} with other settings ({'; '.join(differences)}); "
+                                 "drop those options or start a new run")
+            data = _load_data(run.settings)
+            if run.data_fingerprint is not None and run.data_fingerprint != data.fingerprint:
+                raise InputError(f"cannot resume {run.path}: the data changed since the run started "
+                                 f"(fingerprint {run.data_fingerprint} -> {data.fingerprint}); start a new run")
+        except BaseException:
+            run.close()
+            raise
     else:
         settings = RunSettings(**{**TUNE_DEFAULTS, **given})
         out = args.out or Path("runs") / f"{settings.dataset}-{datetime.now():%Y%m%d-%H%M%S}"
-        recorded_fingerprint = None
-        prepare_new_run(out, settings)
-    preflight(out)
+        if out.exists() or out.is_symlink():  # said before the data loads; creating it below is the real test
+            raise InputError(f"run directory {out} already exists; resume it with --resume {out} or choose another --out")
+        data = _load_data(settings)  # bad data or a missing file: no folder is left behind to block a rerun
+        run = RunDirectory.create(out, settings)
+    with run:
+        run.record_data_fingerprint(data.fingerprint)
+        return _tune(args, run, data)
 
+
+def _load_data(settings):
     _quiet_tensorflow()
+    from harness.datasets import load_dataset
+
+    return load_dataset(settings.dataset, data_dir=settings.data_dir, validate_on=settings.validate_on,
+                        train_size=settings.train_size)
+
+
+def _tune(args: argparse.Namespace, run, data) -> int:
     import functools
 
-    from harness.datasets import load_dataset
     from harness.model import create_model
     from harness.search import SearchAborted, run_search
 
-    data = load_dataset(settings.dataset, data_dir=settings.data_dir, validate_on=settings.validate_on,
-                        train_size=settings.train_size)
-    if recorded_fingerprint is not None and recorded_fingerprint != data.fingerprint:
-        raise InputError(f"cannot resume {out}: the data changed since the run started "
-                         f"(fingerprint {recorded_fingerprint} -> {data.fingerprint}); start a new run")
-    record_data_fingerprint(out, settings, data.fingerprint)
-    if resume_trials:
-        rewrite_checkpoint(out / "trials.jsonl", resume_trials)
-        print(f"resuming {out}: {len(resume_trials)} of {settings.n_calls} trials already done")
+    settings, out, resumed = run.settings, run.path, len(run.trials)
+    if resumed:
+        print(f"resuming {out}: {resumed} of {settings.n_calls} trials already done")
     print(f"tuning on {data.name}: {len(data.y_train)} train / {len(data.y_val)} validation "
           f"({'test set' if settings.validate_on == 'test' else 'held out of training'}) / "
           f"{len(data.y_test) if data.has_test else 0} test; {settings.n_calls} calls, "
@@ -168,21 +180,20 @@ def run_tune(args: argparse.Namespace) -> int:
     # trial), a loss on small data, where compiling takes longer than training (digits: 2.2 s vs 5.8 s).
     model_factory = functools.partial(create_model, input_shape=data.input_shape, num_classes=data.num_classes,
                                       jit_compile=len(data.y_train) >= XLA_MIN_TRAIN_EXAMPLES)
-    progress = ProgressPrinter(n_calls=settings.n_calls, resumed=len(resume_trials))
+    progress = ProgressPrinter(n_calls=settings.n_calls, resumed=resumed)
     signal.signal(signal.SIGINT, progress.interrupt)
     try:
         result = run_search(create_model=model_factory, data=data, n_calls=settings.n_calls, seed=settings.seed,
-                            epochs=settings.epochs, batch_size=settings.batch_size, out_dir=out,
-                            resume_trials=resume_trials, on_trial=progress,
-                            max_consecutive_failures=args.max_consecutive_failures,
-                            trials_per_worker=args.trials_per_worker or None)
+                            epochs=settings.epochs, batch_size=settings.batch_size, out_dir=run,
+                            on_trial=progress, max_consecutive_failures=args.max_consecutive_failures,
+                            trials_per_worker=args.trials_per_worker or None, trial_timeout=args.trial_timeout)
     except SearchAborted as aborted:
         print(f"mlptune tune: error: search stopped: {aborted}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print(f"\ninterrupted; finished trials are saved. Resume with: mlptune tune --resume {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    return report(result, data, out)
+    return report(result, data, run)
 
 
 class ProgressPrinter:
@@ -228,9 +239,11 @@ def _clock(seconds: float) -> str:
         else f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def report(result, data, out: Path) -> int:
+def report(result, data, run) -> int:
     """The seed notebook's last cells: sorted trials, best point, and the reloaded best model's scores."""
-    from harness.atomic import write_json_atomic
+    from harness.run_directory import file_sha256
+
+    out = run.path
 
     print("\ntrials by validation accuracy (best first):")
     for trial in result.sorted_trials():
@@ -243,6 +256,10 @@ def report(result, data, out: Path) -> int:
     print(f"\nbest parameters (trial {best.index}): {format_params(best.params)}")
     print(f"best validation accuracy: {best.score:.4f}")
     summary = result.to_json()
+    if best.model_path and best.model_sha256 and file_sha256(Path(best.model_path)) != best.model_sha256:
+        print(f"mlptune tune: error: {best.model_path} changed after the search saved it (SHA-256 differs); "
+              "not loading it. Rerun the search for a trusted model", file=sys.stderr)
+        return EXIT_FAILED
     if best.model_path:
         import keras
 
@@ -259,7 +276,7 @@ def report(result, data, out: Path) -> int:
             print(f"warning: the reloaded model scores {val_accuracy:.6f}, the search recorded {best.score:.6f}",
                   file=sys.stderr)
         summary["best_model_check"] = check
-        write_json_atomic(out / "results.json", summary)
+        run.write_results(summary)
     timing = summary["timing"]
     print(f"time: optimizer {timing['optimizer_seconds']:.1f} s, training {timing['training_seconds']:.1f} s, "
           f"wall {timing['wall_seconds']:.1f} s")

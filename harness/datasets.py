@@ -77,10 +77,26 @@ def _decode_fashion_mnist(identity: tuple, *, use_cache: bool = True) -> dict[st
     content_key = decoded_cache.files_key(paths) if use_cache else None
     cached = decoded_cache.load("fashion-mnist", content_key) if use_cache else None
     if cached is not None and set(cached) == set(FASHION_MNIST_FILES):
-        return cached
+        try:
+            _check_fashion_mnist(cached)  # a cache file is data from disk like any other
+            return cached
+        except InputError:
+            pass  # decode the source files again, which replaces the bad cache entry
     arrays = {}
     for key, path in zip(FASHION_MNIST_FILES, paths):
         arrays[key] = read_idx(path, expected_ndim=3 if key.startswith("x") else 1)
+    _check_fashion_mnist(arrays)
+    if use_cache:
+        decoded_cache.store("fashion-mnist", content_key, arrays)
+    return arrays
+
+
+def _check_fashion_mnist(arrays: dict[str, np.ndarray]) -> None:
+    for key, array in arrays.items():
+        ndim = 3 if key.startswith("x") else 1
+        if array.dtype != np.uint8 or array.ndim != ndim or len(array) == 0:
+            raise InputError(f"Fashion-MNIST {key} is not a non-empty {ndim}-dimensional array of bytes; "
+                             "replace the files")
     for part in ("train", "test"):
         images, labels = arrays[f"x_{part}"], arrays[f"y_{part}"]
         if len(images) != len(labels):
@@ -94,9 +110,6 @@ def _decode_fashion_mnist(identity: tuple, *, use_cache: bool = True) -> dict[st
             raise InputError(
                 f"Fashion-MNIST {part} labels reach {int(labels.max())}, outside 0..9; replace the files"
             )
-    if use_cache:
-        decoded_cache.store("fashion-mnist", content_key, arrays)
-    return arrays
 
 
 def load_fashion_mnist(

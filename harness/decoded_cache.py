@@ -1,10 +1,10 @@
 """A disk cache of decoded IDX arrays, keyed by the content of the source files.
 
 Decompressing and checking Fashion-MNIST's gz files costs 0.4-1.8 s per process here;
-loading the same arrays from an uncompressed .npz takes a fraction of that. The key hashes
-each source file's resolved path, size and modification time (as make does): an edited or
-replaced file gets a new key. Hashing the 30 MB of content instead would cost about half
-of a warm load.
+loading the same arrays from an uncompressed .npz takes a fraction of that. The key is a
+SHA-256 of the source files' content (about 0.06 s for Fashion-MNIST's 30 MB here), so a
+replaced file gets a new key even when its size and time stamp are the same. What the cache
+returns is checked by the caller like freshly decoded arrays; a bad entry is decoded again.
 """
 
 from __future__ import annotations
@@ -24,11 +24,14 @@ def cache_dir() -> Path:
 
 
 def files_key(paths: Sequence[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in paths:
-        status = path.stat()
-        digest.update(f"{path.resolve()}\0{status.st_size}\0{status.st_mtime_ns}\0".encode())
-    return digest.hexdigest()[:20]
+    combined = hashlib.sha256()
+    for path in paths:  # one hash per file, then a hash of those: file boundaries cannot shift
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        combined.update(digest.digest())
+    return combined.hexdigest()[:32]
 
 
 def load(name: str, key: str) -> dict[str, np.ndarray] | None:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import functools
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness.atomic import atomic_path, write_json_atomic
 from harness.dataset import Dataset
 from harness.environment import environment
 from harness.errors import InputError
+from harness.run_directory import InMemoryRun, RunDirectory
 from harness.space import (
     DEFAULT_POINT,
     SEED_SPACE,
@@ -33,9 +32,6 @@ FAILED_TRIAL_PENALTY = 0.0
 skopt minimises, so an ok trial is told -accuracy in [-1, 0]; NaN or inf would crash it."""
 
 MAX_RANDOM_POINTS = 10  # the seed blog's gp_minimize default, reached at 50 calls
-CHECKPOINT_NAME = "trials.jsonl"
-RESULTS_NAME = "results.json"
-BEST_MODEL_NAME = "best_model.keras"
 
 
 def default_initial_points(n_calls: int, *, has_x0: bool) -> int:
@@ -178,11 +174,12 @@ def run_search(
     x0: Sequence | None = None,
     n_initial_points: int | None = None,
     acq_func: str = "EI",
-    out_dir: str | Path | None = None,
+    out_dir: str | Path | RunDirectory | None = None,
     tensorboard: bool = True,
     save_best: bool = True,
     max_consecutive_failures: int = 3,
     trials_per_worker: int | None = None,
+    trial_timeout: float | None = None,
     trial_executor: Callable[[Callable[[], tuple[Trial, Any]]], tuple[Trial, Any]] | None = None,
     resume_trials: Sequence[Trial] = (),
     on_trial: Callable[[Trial, SearchResult], None] | None = None,
@@ -193,11 +190,16 @@ def run_search(
     str) and must return a compiled Keras model with an accuracy metric. With the seed space
     and no `x0`, the seed's default point is the first call. With `out_dir`, the run writes
     `trials.jsonl` (one line per finished trial), `results.json`, `best_model.keras` (the best
-    trial's model, replaced atomically) and `tensorboard/` (one run per trial).
+    trial's model, replaced atomically) and `tensorboard/` (one run per trial): a path must not
+    exist yet (it is created and locked for the run); an open `RunDirectory` is used as it is,
+    and one opened with `RunDirectory.resume` also supplies the finished trials to replay.
 
     With `trials_per_worker` N, trials run in a child process replaced every N trials: memory
     Keras keeps per model is given back, and a trial that kills its process fails alone. The
-    trials are the same as in-process ones; `create_model` must then be picklable.
+    trials are the same as in-process ones; `create_model` must then be picklable. With
+    `trial_timeout` (seconds, needs workers) a trial that runs longer is stopped and fails; which
+    trials hit it depends on the machine's speed, so a search that hits it is no longer determined
+    by its seed alone.
 
     `trial_executor`, when given, is called with a no-argument function that runs the next trial
     and returns what it returns; it lets a caller time or schedule trials (the pytest plugin
@@ -218,6 +220,9 @@ def run_search(
     if trials_per_worker is not None:
         _check_positive_int("trials_per_worker", trials_per_worker, fix="give 1 or more, or None to train in this process")
         _check_picklable(create_model)
+    if trial_timeout is not None and (isinstance(trial_timeout, bool) or not isinstance(trial_timeout, (int, float))
+                                      or not trial_timeout > 0 or trial_timeout == float("inf")):
+        raise InputError(f"trial_timeout must be a positive number of seconds, got {trial_timeout!r}")
     fingerprint = space_fingerprint(space)
     if x0 is None and fingerprint == space_fingerprint(SEED_SPACE):
         x0 = DEFAULT_POINT
@@ -234,8 +239,33 @@ def run_search(
             "never steer; raise --n-calls or lower n_initial_points"
         )
 
-    out = Path(out_dir) if out_dir is not None else None
-    tensorboard_dir = out / "tensorboard" if (out is not None and tensorboard) else None
+    if isinstance(out_dir, RunDirectory):
+        run, owned = out_dir, False
+        resume_trials = resume_trials or run.trials
+    elif out_dir is not None:
+        if resume_trials:
+            raise InputError("resume_trials with a new out_dir would leave the earlier trials out of its log; open the "
+                             "earlier run with RunDirectory.resume(path) and pass that as out_dir")
+        run, owned = RunDirectory.create(out_dir, tensorboard=tensorboard), True
+    else:
+        run, owned = InMemoryRun(), False
+    try:
+        return _search_with_run(run=run, create_model=create_model, data=data, space=space, n_calls=n_calls,
+                                seed=seed, epochs=epochs, batch_size=batch_size, x0=x0,
+                                n_initial_points=n_initial_points, acq_func=acq_func, tensorboard=tensorboard,
+                                save_best=save_best, max_consecutive_failures=max_consecutive_failures,
+                                trials_per_worker=trials_per_worker, trial_timeout=trial_timeout,
+                                trial_executor=trial_executor, resume_trials=resume_trials, on_trial=on_trial,
+                                fingerprint=fingerprint)
+    finally:
+        if owned:
+            run.close()
+
+
+def _search_with_run(*, run, create_model, data, space, n_calls, seed, epochs, batch_size, x0, n_initial_points,
+                     acq_func, tensorboard, save_best, max_consecutive_failures, trials_per_worker, trial_timeout,
+                     trial_executor, resume_trials, on_trial, fingerprint) -> SearchResult:
+    tensorboard_dir = run.tensorboard_dir if tensorboard else None
     if tensorboard_dir is not None:
         write_hparams_config(tensorboard_dir, space)
 
@@ -246,32 +276,29 @@ def run_search(
                 environment=environment())
     optimizer = make_optimizer(space, n_initial_points=n_initial_points, acq_func=acq_func, seed=seed)
     runner = make_runner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
-                         trials_per_worker=trials_per_worker)
+                         trials_per_worker=trials_per_worker, trial_timeout=trial_timeout)
     try:
         return _search_loop(runner=runner, optimizer=optimizer, space=space, x0=x0, n_calls=n_calls, seed=seed,
-                            out=out, tensorboard_dir=tensorboard_dir, save_best=save_best, base=base,
+                            run=run, tensorboard_dir=tensorboard_dir, save_best=save_best, base=base,
                             resume_trials=resume_trials, max_consecutive_failures=max_consecutive_failures,
                             on_trial=on_trial, execute=trial_executor or _call)
     finally:
         runner.close()
 
 
-def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, out, tensorboard_dir, save_best, base,
+def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, run, tensorboard_dir, save_best, base,
                  resume_trials, max_consecutive_failures, on_trial, execute) -> SearchResult:
     trials: list[Trial] = []
     best_score: float | None = None
-    best_model_path = None
     optimizer_seconds = training_seconds = 0.0
     started = time.perf_counter()
     consecutive_failures = 0
     resume_trials = list(resume_trials)
-    if out is not None and resume_trials and (out / BEST_MODEL_NAME).exists():
-        best_model_path = str(out / BEST_MODEL_NAME)
 
     def snapshot(stopped_early: str | None = None) -> SearchResult:
         return SearchResult(trials=tuple(trials), optimizer_seconds=optimizer_seconds,
                             training_seconds=training_seconds, wall_seconds=time.perf_counter() - started,
-                            best_model_path=best_model_path, stopped_early=stopped_early, **base)
+                            best_model_path=run.best_model_path, stopped_early=stopped_early, **base)
 
     for index in range(n_calls):
         tick = time.perf_counter()
@@ -291,16 +318,15 @@ def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, out, tensorboar
             trial, model = execute(functools.partial(runner.run, params=params, index=index, seed=seed_of_trial,
                                                      log_dir=log_dir, more_trials=index + 1 < n_calls))
             training_seconds += trial.seconds
-            if trial.ok and (best_score is None or trial.score > best_score) and out is not None and save_best:
-                # Saved before the trial is logged: a crash in between re-runs the trial on resume,
-                # which rebuilds the same model, so the file always matches the best logged trial.
-                target = out / BEST_MODEL_NAME
-                with atomic_path(target) as temporary:
-                    model.save(temporary)
-                best_model_path = str(target)
+            if trial.ok and (best_score is None or trial.score > best_score) and save_best:
+                # Saved before the trial is logged, with the file's hash in the log line: a crash in
+                # between re-runs the trial on resume (the hash does not match), which rebuilds the
+                # same model, so the file always matches the best logged trial.
+                digest = run.save_best_model(model)
+                if digest is not None:
+                    trial = replace(trial, model_sha256=digest)
             del model
-            if out is not None:
-                _append_checkpoint(out / CHECKPOINT_NAME, trial)
+            run.append_trial(trial)
         if trial.ok and (best_score is None or trial.score > best_score):
             best_score = trial.score
         trials.append(trial)
@@ -310,26 +336,22 @@ def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, out, tensorboar
         optimizer_seconds += time.perf_counter() - tick
         consecutive_failures = 0 if trial.ok else consecutive_failures + 1
         result = snapshot()
-        if out is not None:
-            write_json_atomic(out / RESULTS_NAME, result.to_json())
+        run.write_results(result.to_json())
         if on_trial is not None:
             on_trial(trial, result)
         if consecutive_failures >= max_consecutive_failures and index + 1 < n_calls:
             message = (f"{consecutive_failures} trials in a row failed (last: {trial.error}); "
                        "fix the model or data, or raise max_consecutive_failures")
             result = snapshot(stopped_early=message)
-            if out is not None:
-                write_json_atomic(out / RESULTS_NAME, result.to_json())
+            run.write_results(result.to_json())
             raise SearchAborted(message, result)
 
     result = snapshot()
-    if out is not None:
-        from harness.plots import write_plots
-
-        problems = write_plots(optimizer.get_result(), out / "plots")
+    if isinstance(run, RunDirectory):
+        problems = run.write_plots(optimizer.get_result())
         if problems:
             result = replace(result, extra={"plot_problems": problems})
-        write_json_atomic(out / RESULTS_NAME, result.to_json())
+        run.write_results(result.to_json())
     return result
 
 
@@ -352,13 +374,3 @@ def _check_picklable(create_model: Callable[..., Any]) -> None:
             f"create_model cannot be sent to a trial worker process ({problem}); define it at module level in an "
             "importable module (a lambda or local function will not do), or run trials in this process"
         )
-
-
-def _append_checkpoint(path: Path, trial: Trial) -> None:
-    import os
-
-    line = json.dumps(trial.to_json(), sort_keys=True) + "\n"
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(line)
-        handle.flush()
-        os.fsync(handle.fileno())

@@ -30,24 +30,80 @@ class Trial:
     seconds: float
     error: str | None = None
     model_path: str | None = field(default=None, compare=False)
+    model_sha256: str | None = field(default=None, compare=False)  # of the best model file saved after this trial
 
     @property
     def ok(self) -> bool:
         return self.status == OK
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "index": self.index, "params": self.params, "seed": self.seed, "status": self.status,
             "score": self.score, "val_loss": self.val_loss, "seconds": round(self.seconds, 3),
             "error": self.error,
         }
+        if self.model_sha256 is not None:
+            data["model_sha256"] = self.model_sha256
+        return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Trial:
-        return cls(
-            index=data["index"], params=data["params"], seed=data["seed"], status=data["status"],
-            score=data["score"], val_loss=data.get("val_loss"), seconds=data["seconds"], error=data.get("error"),
-        )
+    def from_json(cls, data: Any) -> Trial:
+        """A trial from its JSON line, checked field by field; TrialFormatError says what is wrong.
+
+        An ok trial must have a finite score in [0, 1] (it may become the best result), a failed
+        one no score; numbers are finite and the parameters plain JSON values.
+        """
+        if not isinstance(data, dict):
+            raise TrialFormatError(f"a trial is a JSON object, got {type(data).__name__}")
+        try:
+            index, seed = _count(data["index"], "index"), _count(data["seed"], "seed")
+            params, status = data["params"], data["status"]
+            score, val_loss, seconds = data["score"], data.get("val_loss"), data["seconds"]
+            error, digest = data.get("error"), data.get("model_sha256")
+        except KeyError as missing:
+            raise TrialFormatError(f"a trial needs the field {missing}") from None
+        if not isinstance(params, dict) or not all(
+                isinstance(k, str) and _plain(v) for k, v in params.items()):
+            raise TrialFormatError("params must map names to numbers, strings or booleans")
+        if status == OK:
+            if not _finite(score) or not 0.0 <= score <= 1.0:
+                raise TrialFormatError(f"an ok trial needs a score between 0 and 1, got {score!r}")
+        elif status == FAILED:
+            if score is not None:
+                raise TrialFormatError("a failed trial has no score")
+        else:
+            raise TrialFormatError(f"status must be {OK!r} or {FAILED!r}, got {status!r}")
+        if val_loss is not None and not _finite(val_loss):
+            raise TrialFormatError(f"val_loss must be a finite number, got {val_loss!r}")
+        if not _finite(seconds) or seconds < 0:
+            raise TrialFormatError(f"seconds must be a finite number >= 0, got {seconds!r}")
+        if error is not None and not isinstance(error, str):
+            raise TrialFormatError("error must be text")
+        if digest is not None and (not isinstance(digest, str) or len(digest) != 64
+                                   or any(c not in "0123456789abcdef" for c in digest)):
+            raise TrialFormatError("model_sha256 must be 64 hex digits")
+        return cls(index=index, params=dict(params), seed=seed, status=status,
+                   score=float(score) if score is not None else None,
+                   val_loss=float(val_loss) if val_loss is not None else None, seconds=float(seconds),
+                   error=error, model_sha256=digest)
+
+
+class TrialFormatError(ValueError):
+    """A trial's JSON that cannot be a trial this package wrote."""
+
+
+def _finite(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _plain(value: Any) -> bool:
+    return isinstance(value, (str, bool)) or _finite(value)
+
+
+def _count(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise TrialFormatError(f"{name} must be a non-negative integer, got {value!r}")
+    return value
 
 
 def trial_seed(search_seed: int, index: int) -> int:

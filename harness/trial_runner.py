@@ -23,7 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.dataset import Dataset
+from harness.errors import InputError
 from harness.trial import FAILED, Trial, run_trial
+
+
+class WorkerStartError(InputError):
+    """No trial worker process could be started (no memory, too many processes, no interpreter)."""
 
 # Messages between the search and its worker go through a pipe the two processes share; nothing
 # is read from a file someone else could have written (the no-pickle rule is about files).
@@ -46,12 +51,18 @@ def worker_problem(create_model: Callable[..., Any]) -> str | None:
 
 
 def make_runner(*, create_model: Callable[..., Any], data: Dataset, epochs: int, batch_size: int,
-                trials_per_worker: int | None):
-    """Trials in this process (`trials_per_worker` None), or in workers replaced every N trials."""
+                trials_per_worker: int | None, trial_timeout: float | None = None):
+    """Trials in this process (`trials_per_worker` None), or in workers replaced every N trials.
+
+    A `trial_timeout` needs workers: only a process can be stopped in the middle of a trial.
+    """
     if trials_per_worker is None:
+        if trial_timeout is not None:
+            raise InputError("a trial timeout needs trials in worker processes; give trials_per_worker "
+                             "(mlptune tune: --trials-per-worker 1 or more)")
         return InProcessRunner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size)
     return WorkerProcessRunner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
-                               trials_per_worker=trials_per_worker)
+                               trials_per_worker=trials_per_worker, trial_timeout=trial_timeout)
 
 
 class InProcessRunner:
@@ -82,9 +93,10 @@ class WorkerProcessRunner:
     """
 
     def __init__(self, *, create_model: Callable[..., Any], data: Dataset, epochs: int, batch_size: int,
-                 trials_per_worker: int):
+                 trials_per_worker: int, trial_timeout: float | None = None):
         if isinstance(trials_per_worker, bool) or not isinstance(trials_per_worker, int) or trials_per_worker < 1:
             raise ValueError(f"trials_per_worker must be a positive integer, got {trials_per_worker!r}")
+        self.trial_timeout = trial_timeout  # seconds a trial may take before its worker is killed; None: no limit
         self._setup = dict(sys_path=list(sys.path), create_model=create_model, data=data, epochs=epochs,
                            batch_size=batch_size)
         self.trials_per_worker = trials_per_worker
@@ -105,17 +117,28 @@ class WorkerProcessRunner:
         if self._process is not None and self._trials_in_worker >= self.trials_per_worker:
             self._stop_worker()
         started = time.perf_counter()
+        if self._process is None:
+            self._process, self._connection = self._spare or self._launch()  # WorkerStartError if it cannot
+            self._spare = None
+            self._trials_in_worker = 0
         try:
-            if self._process is None:
-                self._process, self._connection = self._spare or self._launch()
-                self._spare = None
-                self._trials_in_worker = 0
             self._trials_in_worker += 1
             self._busy = True
             self._connection.send((_RUN, dict(params=params, index=index, seed=seed, log_dir=log_dir)))
             if more_trials and self._trials_in_worker == self.trials_per_worker and self._spare is None:
                 # Importing TensorFlow takes seconds: the next worker does it while this trial trains.
-                self._spare = self._launch()
+                try:
+                    self._spare = self._launch()
+                except WorkerStartError:
+                    self._spare = None  # tried again, and reported, when the next trial needs it
+            if self.trial_timeout is not None and not self._connection.poll(self.trial_timeout):
+                self._process.kill()
+                self._busy = False
+                self._reap_dead_worker()
+                trial = Trial(index=index, params=params, seed=seed, status=FAILED, score=None, val_loss=None,
+                              seconds=time.perf_counter() - started,
+                              error=f"TrialTimeout: the trial ran longer than {self.trial_timeout:g} s and was stopped")
+                return trial, None
             trial, has_model = self._connection.recv()
             self._busy = False
         except (EOFError, OSError):
@@ -147,15 +170,23 @@ class WorkerProcessRunner:
         self._stop_worker()
 
     def _launch(self) -> tuple[subprocess.Popen, Connection]:
-        ours, theirs = socket.socketpair()
-        with theirs:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "harness.trial_runner", str(theirs.fileno()), str(os.getpid())],
-                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
-            )
+        try:
+            ours, theirs = socket.socketpair()
+            with theirs:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "harness.trial_runner", str(theirs.fileno()), str(os.getpid())],
+                    pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                )
+        except OSError as error:
+            raise WorkerStartError(
+                f"cannot start a trial worker process ({error.strerror or error}); free memory or processes, or "
+                "train in this process (trials_per_worker None; mlptune tune --trials-per-worker 0)") from None
         connection = Connection(ours.detach())
         self.workers_started += 1
-        connection.send(self._setup)
+        try:
+            connection.send(self._setup)
+        except OSError:
+            pass  # the worker died at once; the trial's receive sees it and fails that trial
         return process, connection
 
     def _stop_worker(self) -> None:
@@ -179,6 +210,8 @@ class WorkerProcessRunner:
     def _reap_dead_worker(self) -> int | None:
         """Close what is left of a worker that died mid-trial; its exit status says how it ended."""
         process = self._process
+        if process is None:
+            return None
         self._stop_worker()  # the stop message fails on the dead pipe, and the wait returns at once
         return process.returncode
 

@@ -117,6 +117,9 @@ class Baseline:
             raise BaselineError(f"missing or malformed field ({type(error).__name__}: {error})") from None
         if not values or len(values) != len(seeds):
             raise BaselineError("the search spread needs one seed per value")
+        pinned = values[0] if len(values) == 1 else statistics.fmean(values)
+        if abs(baseline.value - pinned) > 1e-9:
+            raise BaselineError(f"the search value {baseline.value!r} is not what its spread gives ({pinned!r})")
         if not records or len({len(record.seeds) for record in records}) != 1:
             raise BaselineError("the replay needs at least one configuration, each with the same number of seeds")
         return baseline
@@ -176,18 +179,26 @@ def baseline_from_results(*, test: str, environment_key: str, results: list, rep
     )
 
 
-def file_name_for(nodeid: str) -> str:
-    """A file name for a test id that is readable, unique and cannot leave its folder.
+# Node ids whose readable file name can be read back unambiguously: path segments without dots or
+# dashes, `::`-separated identifiers, then an optional parameter id of safe characters.
+_PLAIN_NODEID = re.compile(r"(?:[A-Za-z0-9_]+/)*[A-Za-z0-9_]+\.py(?:::[A-Za-z_][A-Za-z0-9_]*)+(?:\[[A-Za-z0-9_.\-\[\]]*\])?")
 
-    `tests/tuning/test_x.py::test_y[a]` -> `tests.tuning.test_x--test_y[a].json`. Characters outside
-    a safe set become `_`, and then a hash of the full id keeps two ids from sharing a file.
+
+def file_name_for(nodeid: str) -> str:
+    """A file name for a test id that is readable, injective and cannot leave its folder.
+
+    `tests/tuning/test_x.py::test_y[a]` -> `tests.tuning.test_x--test_y[a].json`. That readable form
+    is kept only for ids it maps back to unambiguously (`_PLAIN_NODEID`); any other id (a dot or
+    dash in a folder name, `::` inside a parameter id, an unsafe character, a very long id) also
+    gets a hash of the full id, so two ids never share a file. A plain name never ends in a
+    dash and 16 hex digits, so it cannot meet a hashed one either.
     """
     path, _, name = nodeid.partition("::")
     path = path[:-3] if path.endswith(".py") else path
     readable = path.replace("/", ".").replace("\\", ".") + ("--" + name.replace("::", "--") if name else "")
     safe = _SAFE.sub("_", readable).lstrip(".") or "test"
-    if safe != readable or len(safe) > 150:
-        digest = hashlib.sha256(nodeid.encode()).hexdigest()[:10]
+    if not _PLAIN_NODEID.fullmatch(nodeid) or len(safe) > 150:
+        digest = hashlib.sha256(nodeid.encode()).hexdigest()[:16]
         safe = f"{safe[:150]}-{digest}"
     return safe + ".json"
 
@@ -221,10 +232,15 @@ def write_baseline(path: Path, baseline: Baseline) -> None:
     write_json_atomic(path, baseline.to_json())
 
 
+def baseline_files(directory: Path, pattern: str = "*/*.json") -> list[Path]:
+    """Baseline files under `directory`; hidden names (a write's temporary file, left by a kill) are not."""
+    return [path for path in sorted(directory.glob(pattern)) if not path.name.startswith(".")]
+
+
 def all_baselines(baselines_dir: Path) -> list[tuple[Path, Baseline | BaselineError]]:
     """Every baseline file under `baselines_dir`, parsed, or the error that stops it."""
     found = []
-    for path in sorted(baselines_dir.glob("*/*.json")):
+    for path in baseline_files(baselines_dir):
         try:
             baseline = read_baseline(path)
         except BaselineError as error:

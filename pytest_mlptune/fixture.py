@@ -79,6 +79,8 @@ class TuneFixture:
         self._repeats: list = []
         self._inputs: _SearchInputs | None = None
         self.last_replay = None  # the scores the last check's replay got (a harness ReplayResult), for inspection
+        self.searched = False  # both read by the plugin: a tuning test that checked nothing fails
+        self.checked = False
         self._early_replay = None  # the baseline's replay, started beside the search (harness ReplayInBackground)
 
     def search(self, *, create_model, data, space=None, epochs: int = 5, batch_size: int = 64,
@@ -90,6 +92,10 @@ class TuneFixture:
         from harness.errors import InputError
         from harness.search import SearchAborted, run_search
 
+        if self.searched:
+            pytest.fail("mlptune.search() runs once per test (one test, one baseline); put a second search in "
+                        "a test of its own", pytrace=False)
+        self.searched = True
         for reserved in ("n_calls", "seed", "out_dir"):
             if reserved in options:
                 raise pytest.UsageError(
@@ -215,6 +221,7 @@ class TuneFixture:
             training_data_changed=baseline.data.get("train_fingerprint") != result.data.get("train_fingerprint"))
         if verdict.status is Status.REGRESSED:
             return self._fail(verdict, result, seconds=waited)
+        self.checked = True
         return self._record(verdict, result, seconds=waited)
 
     def _update(self, result, *, best: float, location: str) -> Verdict:
@@ -232,6 +239,7 @@ class TuneFixture:
         baseline = baseline_from_results(test=self.nodeid, environment_key=self.environment_key, results=results,
                                          replay=records)
         write_baseline(self.baseline_path, baseline)
+        self.checked = True
         return self._record(updated_verdict(best=best, location=location), result, seconds=replayed.seconds,
                             baseline=baseline)
 

@@ -24,7 +24,8 @@ OPTIONS = (
     ("--tune", "tune", None, "run tests marked @pytest.mark.tune (skipped otherwise)"),
     ("--n-calls", "tune_n_calls", parse_positive_int, f"trials per tuning search (default {DEFAULT_N_CALLS})"),
     ("--tune-seed", "tune_seed", parse_non_negative_int, f"search seed of tuning tests (default {DEFAULT_SEED})"),
-    ("--update-baselines", "tune_update_baselines", None, "write or refresh the baselines of the tuning tests run"),
+    ("--update-baselines", "tune_update_baselines", None,
+     "write or refresh the baselines of the tuning tests run (command line only: refused in the ini file or addopts)"),
     ("--baselines-dir", "tune_baselines_dir", None, f"where baselines live (default {DEFAULT_BASELINES_DIR}/ at the rootdir)"),
     ("--tune-repeats", "tune_repeats", parse_positive_int,
      "with --update-baselines: searches per test, with seeds S..S+K-1, to record the search's spread; the replayed "
@@ -81,6 +82,28 @@ def _from_ini(config: pytest.Config, ini: str, parse, default):
         raise pytest.UsageError(f"ini option {ini} = {raw!r}: {error}") from None
 
 
+UPDATE_FLAG = "--update-baselines"
+
+
+def _update_requested(config: pytest.Config) -> bool:
+    """--update-baselines, accepted only when typed on this command line.
+
+    From the ini file, `addopts` or PYTEST_ADDOPTS it would turn every CI run into a silent
+    re-record that passes, with no flag to switch it off; so those are usage errors.
+    """
+    if config.getini("tune_update_baselines"):
+        raise pytest.UsageError(
+            "tune_update_baselines is set in the ini file: updating baselines must be asked for on the command line; "
+            f"remove it and run pytest --tune {UPDATE_FLAG} (or mlptune baselines update) when you mean to")
+    if not config.getoption("tune_update_baselines"):
+        return False
+    if UPDATE_FLAG not in config.invocation_params.args:
+        raise pytest.UsageError(
+            f"{UPDATE_FLAG} comes from addopts or PYTEST_ADDOPTS: updating baselines must be asked for on the "
+            f"command line; remove it there and pass {UPDATE_FLAG} when you mean to")
+    return True
+
+
 def resolve_settings(config: pytest.Config) -> TuneSettings:
     """CLI value if given, else the ini value, else the default; invalid ini values are usage errors."""
     def pick(ini: str, parse, default):
@@ -100,7 +123,7 @@ def resolve_settings(config: pytest.Config) -> TuneSettings:
         tune=bool(pick("tune", None, False)),
         n_calls=pick("tune_n_calls", parse_positive_int, DEFAULT_N_CALLS),
         seed=pick("tune_seed", parse_non_negative_int, DEFAULT_SEED),
-        update=bool(pick("tune_update_baselines", None, False)),
+        update=_update_requested(config),
         baselines_dir=baselines_dir.resolve(),
         repeats=pick("tune_repeats", parse_positive_int, DEFAULT_REPEATS),
         k=_from_ini(config, "tune_k", parse_non_negative_float, DEFAULT_K),

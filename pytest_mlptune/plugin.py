@@ -14,6 +14,7 @@ import pytest
 from pytest_mlptune.fixture import BASELINE_PROPERTY, ROW_PROPERTY, Tolerance, TuneFixture
 from pytest_mlptune.options import TuneSettings, add_options, parse_non_negative_float, resolve_settings
 from pytest_mlptune.report import TuneReport, header_line, unused_baselines
+from pytest_mlptune.vacuous import BENCHMARK_ONLY_REASON, VACUOUS_PROPERTY, vacuous_problem
 
 SETTINGS_KEY = pytest.StashKey[TuneSettings]()
 REPORT_KEY = pytest.StashKey[TuneReport]()
@@ -47,8 +48,14 @@ def pytest_report_header(config: pytest.Config) -> str:
     return header_line(settings=config.stash[SETTINGS_KEY], environment_key=config.stash[ENVIRONMENT_KEY])
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-benchmark, whose --benchmark-only marks tuning tests to skip
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.stash[SETTINGS_KEY].tune:
+        for item in items:
+            if item.get_closest_marker(MARKER) is not None:
+                # A tuning test times its trials with pytest-benchmark: it is a benchmark too, and runs.
+                item.own_markers[:] = [mark for mark in item.own_markers if not (
+                    mark.name == "skip" and str(mark.kwargs.get("reason", "")).startswith(BENCHMARK_ONLY_REASON))]
         return
     skip = pytest.mark.skip(reason=SKIP_REASON)
     for item in items:
@@ -88,8 +95,31 @@ def mlptune(request: pytest.FixtureRequest) -> Iterator[TuneFixture]:
     fixture.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """In a --tune run, a tuning test that was skipped or never checked fails: a green gate means it ran."""
+    outcome = yield
+    report = outcome.get_result()
+    if not item.config.stash[SETTINGS_KEY].tune or item.get_closest_marker(MARKER) is None:
+        return
+    funcargs = getattr(item, "funcargs", None) or {}
+    problem = vacuous_problem(report, fixture=funcargs.get("mlptune"),
+                              uses_fixture="mlptune" in getattr(item, "fixturenames", ()),
+                              skipped_by_marker=any(item.iter_markers("skip")) or any(item.iter_markers("skipif")))
+    if problem:
+        report.outcome = "failed"
+        report.longrepr = problem
+        report.user_properties.append((VACUOUS_PROPERTY, item.nodeid))
+
+
 def _benchmark_fixture(request: pytest.FixtureRequest):
-    """pytest-benchmark's fixture, so tuning tests record their trial times; None without that plugin."""
+    """pytest-benchmark's fixture, so tuning tests record their trial times; None without that plugin.
+
+    Under --benchmark-skip that fixture skips the test; the search then runs untimed instead.
+    """
+    if request.config.getoption("benchmark_skip", default=False) and \
+            not request.config.getoption("benchmark_only", default=False):
+        return None
     try:
         return request.getfixturevalue("benchmark")
     except pytest.FixtureLookupError:
@@ -122,6 +152,8 @@ class ReportCollector:
                 tune_report.rows.append(value)
             elif name == BASELINE_PROPERTY and report.when == "setup":
                 tune_report.used_baselines.add(value)
+            elif name == VACUOUS_PROPERTY:
+                tune_report.unchecked.append(value)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if hasattr(self.config, "workerinput"):
@@ -131,10 +163,11 @@ class ReportCollector:
         if not settings.tune:
             return
         write = terminalreporter.write_line
-        if tune_report.rows:
+        if tune_report.rows or tune_report.unchecked:
             terminalreporter.section("mlptune")
-            for line in tune_report.table():
-                write(line)
+            if tune_report.rows:
+                for line in tune_report.table():
+                    write(line)
             for line in tune_report.summary():
                 write(line)
         if settings.update or not _ran_whole_suite(self.config):
@@ -142,7 +175,7 @@ class ReportCollector:
         unused = unused_baselines(baselines_dir=settings.baselines_dir,
                                   environment_key=self.config.stash[ENVIRONMENT_KEY], used=tune_report.used_baselines)
         if unused:
-            if not tune_report.rows:
+            if not (tune_report.rows or tune_report.unchecked):
                 terminalreporter.section("mlptune")
             write(f"{len(unused)} baseline{'s' if len(unused) != 1 else ''} not used by any collected test "
                   "(renamed or deleted test? then delete the file):")

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pytest_mlptune.baseline import baseline_files
 from pytest_mlptune.options import TuneSettings
 from pytest_mlptune.verdict import Status
 
@@ -25,6 +26,7 @@ class TuneReport:
 
     rows: list[dict] = field(default_factory=list)
     used_baselines: set[str] = field(default_factory=set)
+    unchecked: list[str] = field(default_factory=list)  # tuning tests that were skipped or ran no check
 
     def table(self) -> list[str]:
         """One line per test: the replay's mean difference and bound, then the search's best against its baseline."""
@@ -57,15 +59,21 @@ class TuneReport:
             Status.NOT_COMPARABLE: "{} baseline{} not comparable (different budget, data or space)",
             Status.ERROR: "{} baseline file{} unusable",
         }
-        return [phrases[status].format(counts[status.value], "" if counts[status.value] == 1 else "s") + "."
-                for status in phrases if counts[status.value]]
+        lines = [phrases[status].format(counts[status.value], "" if counts[status.value] == 1 else "s") + "."
+                 for status in phrases if counts[status.value]]
+        if self.unchecked:
+            count = len(self.unchecked)
+            lines.append(f"{count} tuning test{'s' if count != 1 else ''} checked nothing (skipped, or no "
+                         f"mlptune.check call), so {'they' if count != 1 else 'it'} failed: "
+                         + ", ".join(sorted(self.unchecked)))
+        return lines
 
 
 def unused_baselines(*, baselines_dir: Path, environment_key: str, used: set[str]) -> list[Path]:
     directory = baselines_dir / environment_key
     if not directory.is_dir():
         return []
-    return [path for path in sorted(directory.glob("*.json")) if str(path.resolve()) not in used]
+    return [path for path in baseline_files(directory, "*.json") if str(path.resolve()) not in used]
 
 
 def _num(value: float | None, *, signed: bool = False) -> str:

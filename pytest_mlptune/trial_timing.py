@@ -25,6 +25,10 @@ class _SearchEnded(Exception):
     """The search finished before pytest-benchmark's planned rounds (it stopped early)."""
 
 
+class TimingFailed(Exception):
+    """Raised in the search thread when the timing loop gave up, so the search ends instead of waiting."""
+
+
 def search_with_timed_trials(benchmark, search: Callable[[Callable], Any], *, rounds: int) -> Any:
     """Run `search(trial_executor)`, timing each trial it runs as a round of `benchmark`.
 
@@ -69,6 +73,12 @@ def search_with_timed_trials(benchmark, search: Callable[[Callable], Any], *, ro
         benchmark.pedantic(serve_one_trial, rounds=rounds, iterations=1, warmup_rounds=0)
     except _SearchEnded:
         pass
+    except BaseException as error:
+        # pytest-benchmark refused (used twice) or a trial raised: release the search thread, which
+        # would otherwise wait forever for its trial to be served.
+        _refuse_remaining(jobs, TimingFailed(f"trial timing stopped ({type(error).__name__}: {error})"))
+        thread.join()
+        raise
     else:
         try:
             while True:
@@ -79,3 +89,12 @@ def search_with_timed_trials(benchmark, search: Callable[[Callable], Any], *, ro
     if "error" in outcome:
         raise outcome["error"]
     return outcome["result"]
+
+
+def _refuse_remaining(jobs: queue.Queue, error: BaseException) -> None:
+    while True:
+        job = jobs.get()
+        if job is _SEARCH_DONE:
+            return
+        _, reply = job
+        reply.put((False, error))

@@ -85,6 +85,7 @@ class ReplayComparison:
     bound: float
     configs: int
     seeds: int
+    baseline_mean: float  # the baseline's mean replay score: no drop can exceed it
     failed: int = 0
 
     @property
@@ -135,7 +136,8 @@ def compare_replay(*, baseline_scores: Sequence[Sequence[float]], new_scores: Se
                              for base, new in zip(baseline_scores, new_scores))
     stderr = replay_stderr(baseline_scores=baseline_scores, new_scores=new_scores)
     return ReplayComparison(delta=delta, stderr=stderr, bound=allowed_drop(stderr=stderr, k=k, floor=floor),
-                            configs=len(baseline_scores), seeds=len(baseline_scores[0]), failed=failed)
+                            configs=len(baseline_scores), seeds=len(baseline_scores[0]), failed=failed,
+                            baseline_mean=statistics.fmean(score for row in baseline_scores for score in row))
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +153,21 @@ class Verdict:
 
 def judge(*, search: SearchComparison, replay: ReplayComparison, location: str, update_command: str,
           training_data_changed: bool) -> Verdict:
-    """Regressed when either signal regressed; improved when one improved and none regressed."""
+    """Regressed when either signal regressed; improved when one improved and none regressed.
+
+    A signal whose allowed drop is as large as its baseline accuracy could not fail even on a
+    model that scores 0: that is an error (a tolerance set too wide, or a baseline too noisy to
+    gate on), never a pass.
+    """
+    vacuous = [f"the {name} may drop {bound:.4f} from a baseline of {baseline:.4f}"
+               for name, bound, baseline in (("replay", replay.bound, replay.baseline_mean),
+                                             ("search's best", search.bound, search.baseline))
+               if bound >= baseline]
+    if vacuous:
+        return Verdict(status=Status.ERROR, best=search.best, search=search, replay=replay,
+                       message=f"this check cannot fail: {'; '.join(vacuous)}, so even a score of 0 would pass. "
+                               f"Lower k / floor / search_floor, or re-record a less noisy baseline {location} with: "
+                               f"{update_command}")
     statuses = (replay.status, search.status)
     if Status.REGRESSED in statuses:
         status = Status.REGRESSED

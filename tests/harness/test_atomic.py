@@ -41,3 +41,20 @@ def test_the_temporary_keeps_the_suffix_keras_needs(tmp_path):
         assert temporary.suffix == ".keras" and temporary.parent == tmp_path
         temporary.write_bytes(b"model")
     assert (tmp_path / "best_model.keras").read_bytes() == b"model"
+
+
+def test_the_folder_is_synced_after_the_rename(tmp_path, monkeypatch):
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(os.path.isdir(f"/proc/self/fd/{fd}")),
+                                                 real_fsync(fd)))
+    write_json_atomic(tmp_path / "a.json", {"a": 1})
+    assert synced == [False, True]  # the file's data first, then the folder's entry for it
+
+
+def test_a_symlink_at_the_target_is_replaced_not_followed(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (tmp_path / "a.json").symlink_to(victim)
+    write_json_atomic(tmp_path / "a.json", {"a": 1})
+    assert victim.read_text() == "precious" and not (tmp_path / "a.json").is_symlink()

@@ -139,3 +139,33 @@ def test_changed_files_are_not_served_from_the_cache(tmp_path, monkeypatch):
     write_fake_fashion(tmp_path / "fm", labels_max=4)
     datasets._decode_fashion_mnist.cache_clear()
     assert load_fashion_mnist(tmp_path / "fm").fingerprint != first.fingerprint
+
+
+def test_a_replaced_file_with_the_same_size_and_time_is_decoded_again(tmp_path, monkeypatch):
+    import os
+
+    from harness import datasets
+
+    monkeypatch.setenv("MLPTUNE_CACHE_DIR", str(tmp_path / "cache"))
+    write_fake_fashion(tmp_path / "fm")
+    first = load_fashion_mnist(tmp_path / "fm")
+    labels = tmp_path / "fm" / f"{FASHION_MNIST_FILES['y_train']}.gz"
+    status = labels.stat()
+    write_idx(labels, (np.arange(120)[::-1] % 10).astype(np.uint8))  # same length, same gzip size here
+    assert labels.stat().st_size == status.st_size
+    os.utime(labels, ns=(status.st_atime_ns, status.st_mtime_ns))
+    datasets._decode_fashion_mnist.cache_clear()
+    assert load_fashion_mnist(tmp_path / "fm").fingerprint != first.fingerprint
+
+
+def test_cached_arrays_pass_the_same_checks_as_decoded_ones(tmp_path, monkeypatch):
+    from harness import datasets, decoded_cache
+
+    monkeypatch.setenv("MLPTUNE_CACHE_DIR", str(tmp_path / "cache"))
+    arrays = write_fake_fashion(tmp_path / "fm")
+    first = load_fashion_mnist(tmp_path / "fm")
+    [cached] = (tmp_path / "cache").glob("fashion-mnist-*.npz")
+    key = cached.stem.split("-", 2)[-1]
+    decoded_cache.store("fashion-mnist", key, {**arrays, "y_train": np.full(120, 200, dtype=np.uint8)})
+    datasets._decode_fashion_mnist.cache_clear()
+    assert load_fashion_mnist(tmp_path / "fm").fingerprint == first.fingerprint  # decoded again, not served

@@ -11,6 +11,7 @@ from skopt.space import Categorical, Integer, Real
 
 from harness.errors import InputError
 from harness.model import create_model
+from harness.run_directory import file_sha256
 from harness.search import (
     FAILED_TRIAL_PENALTY,
     SearchAborted,
@@ -29,7 +30,8 @@ FAST = dict(epochs=1, batch_size=64)
 
 
 def test_full_run_writes_every_artefact_and_the_saved_model_scores_the_recorded_best(digits, digits_model, tmp_path):
-    result = run_search(create_model=digits_model, data=digits, n_calls=4, seed=0, out_dir=tmp_path, **FAST)
+    out = tmp_path / "run"
+    result = run_search(create_model=digits_model, data=digits, n_calls=4, seed=0, out_dir=out, **FAST)
     assert [t.index for t in result.trials] == [0, 1, 2, 3]
     assert result.trials[0].params == dict(zip(
         ["learning_rate", "num_layers", "num_nodes", "hidden_activation"], DEFAULT_POINT))
@@ -37,11 +39,12 @@ def test_full_run_writes_every_artefact_and_the_saved_model_scores_the_recorded_
         assert all(type(v) in (int, float, str) for v in trial.params.values())
     for name in ("results.json", "trials.jsonl", "best_model.keras", "plots/convergence.png",
                  "plots/objective.png", "plots/evaluations.png"):
-        assert (tmp_path / name).is_file(), name
-    runs = sorted(p.name for p in (tmp_path / "tensorboard").iterdir() if p.is_dir())
+        assert (out / name).is_file(), name
+    runs = sorted(p.name for p in (out / "tensorboard").iterdir() if p.is_dir())
     assert len(runs) == 4 and runs[0].startswith("trial_000_learning_rate_1.0e-02_num_layers_3")
-    saved = json.loads((tmp_path / "results.json").read_text())
+    saved = json.loads((out / "results.json").read_text())
     assert saved["best"]["score"] == result.best.score
+    assert saved["best"]["model_sha256"] == file_sha256(out / "best_model.keras")  # what resume and report check
     assert set(saved["environment"]) >= {"python", "tensorflow", "keras", "numpy", "scikit-optimize", "platform"}
     assert saved["timing"]["optimizer_seconds"] > 0 and saved["timing"]["training_seconds"] > 0
     model = keras.models.load_model(result.best.model_path, safe_mode=True)
@@ -106,7 +109,7 @@ def test_failed_trials_are_recorded_and_never_best(digits, tmp_path):
 
     space = [Integer(4, 40, name="units"), Real(1e-3, 1e-1, prior="log-uniform", name="learning_rate")]
     result = run_search(create_model=fragile, data=digits, space=space, x0=[30, 0.01], n_calls=4, seed=0,
-                        max_consecutive_failures=5, out_dir=tmp_path, **FAST)
+                        max_consecutive_failures=5, out_dir=tmp_path / "run", **FAST)
     failed = [t for t in result.trials if not t.ok]
     assert failed and failed[0].index == 0 and "out of memory (simulated)" in failed[0].error
     assert failed[0].score is None

@@ -110,3 +110,45 @@ def test_a_worker_whose_search_is_killed_exits_on_its_own(tmp_path):
     while os.path.exists(f"/proc/{worker_pid}") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not os.path.exists(f"/proc/{worker_pid}"), "the orphaned worker kept running"
+
+
+def sleepy_model(**params):
+    """Hangs while building: a trial that would block the search forever without a timeout."""
+    import time
+
+    time.sleep(600)
+
+
+def test_a_trial_past_its_timeout_is_stopped_and_fails_alone(digits):
+    runner = WorkerProcessRunner(create_model=sleepy_model, data=digits, trials_per_worker=5, trial_timeout=2, **FAST)
+    params = dict(learning_rate=0.01, num_layers=3, num_nodes=8, hidden_activation="relu")
+    try:
+        trial, model = runner.run(params=params, index=0, seed=0, log_dir=None)
+        pid = runner.worker_pid
+    finally:
+        runner.close()
+    assert not trial.ok and model is None and pid is None
+    assert trial.error == "TrialTimeout: the trial ran longer than 2 s and was stopped"
+
+
+def test_a_timeout_without_workers_is_refused(digits, digits_model):
+    with pytest.raises(InputError, match="a trial timeout needs trials in worker processes"):
+        run_search(create_model=digits_model, data=digits, n_calls=1, trial_timeout=5, **FAST)
+
+
+def test_a_worker_that_cannot_start_is_a_clear_error(digits, digits_model, monkeypatch):
+    import errno
+    import subprocess
+
+    from harness.trial_runner import WorkerStartError
+
+    def no_more_processes(*args, **kwargs):
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(subprocess, "Popen", no_more_processes)
+    runner = WorkerProcessRunner(create_model=digits_model, data=digits, trials_per_worker=2, **FAST)
+    params = dict(learning_rate=0.01, num_layers=3, num_nodes=8, hidden_activation="relu")
+    with pytest.raises(WorkerStartError, match=r"cannot start a trial worker process \(Resource temporarily "
+                                               r"unavailable\); free memory or processes"):
+        runner.run(params=params, index=0, seed=0, log_dir=None)
+    runner.close()

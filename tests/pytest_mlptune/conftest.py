@@ -35,6 +35,9 @@ def create_model(units, learning_rate):
     return model
 
 
+SPACE = [Integer(2, 8, name="units"), Real(1e-2, 1e-1, prior="log-uniform", name="learning_rate")]
+
+
 @pytest.mark.tune
 @pytest.mark.parametrize("widest", [8, 16])
 def test_blobs(mlptune, widest):

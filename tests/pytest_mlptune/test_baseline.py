@@ -135,3 +135,37 @@ def test_all_baselines_lists_good_and_bad(tmp_path):
     found = all_baselines(tmp_path)
     assert [p.name for p, _ in found] == ["a.json", "b.json"]
     assert isinstance(found[0][1], Baseline) and isinstance(found[1][1], BaselineError)
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("tests/a.b/test_x.py::t", "tests/a/b/test_x.py::t"),
+    ("test_x.py::t[a::b]", "test_x.py::t[a--b]"),
+    ("test_x.py::T::t", "test_x.py::T--t"),
+    ("my-tests/test_x.py::t", "my/tests/test_x.py::t"),
+])
+def test_ids_that_read_alike_get_different_files(first, second):
+    assert file_name_for(first) != file_name_for(second)
+
+
+NODE_IDS = st.text(alphabet="ab._-/:[]", min_size=1, max_size=16)
+
+
+@given(NODE_IDS, NODE_IDS)
+def test_file_names_are_injective_over_node_ids(first, second):
+    if first != second:
+        assert file_name_for(first) != file_name_for(second)
+
+
+def test_a_value_that_its_spread_does_not_give_is_refused(tmp_path):
+    path = tmp_path / "b.json"
+    stored = example().to_json()
+    stored["search"]["value"] = 0.5  # the single search's best is 0.9
+    path.write_text(json.dumps(stored))
+    with pytest.raises(BaselineError, match="is not what its spread gives"):
+        read_baseline(path)
+
+
+def test_a_killed_write_s_temporary_file_is_not_a_baseline(tmp_path):
+    write_baseline(tmp_path / "env" / "a.json", example())
+    (tmp_path / "env" / ".a.x1y2.tmp.json").write_text('{"sch')  # what atomic_path leaves after a SIGKILL
+    assert [p.name for p, _ in all_baselines(tmp_path)] == ["a.json"]

@@ -8,12 +8,14 @@ def test_drift_is_measured_against_the_newest_tensorflow(tmp_path):
     from pytest_mlptune.baseline import all_baselines
 
     write_baseline(tmp_path / "tf220" / "t.json", example(environment_key="k-tf2.20", value=0.86,
-                                                            environment={"tensorflow": "2.20.0"}))
+                                                            environment={"tensorflow": "2.20.0"},
+                                                            spread=Spread(values=(0.86,), seeds=(0,))))
     write_baseline(tmp_path / "tf221" / "t.json", example(environment_key="k-tf2.21", value=0.88,
                                                             environment={"tensorflow": "2.21.0"},
                                                             spread=Spread(values=(0.87, 0.89), seeds=(0, 1))))
     write_baseline(tmp_path / "tf29" / "t.json", example(environment_key="k-tf2.9", value=0.80,
-                                                           environment={"tensorflow": "2.9.1"}))
+                                                           environment={"tensorflow": "2.9.1"},
+                                                           spread=Spread(values=(0.80,), seeds=(0,))))
     lines = drift_table(all_baselines(tmp_path))
     assert lines[0].split() [:3] == ["test", "environment", "best"]
     rows = {line.split()[1]: line for line in lines[1:]}

@@ -196,3 +196,74 @@ def test_trials_are_timed_as_benchmark_rounds_without_changing_the_search(tuning
     assert stats["max"] >= max(info["trial_seconds"]) - tolerance
     assert stats["mean"] * stats["rounds"] >= sum(info["trial_seconds"]) - 3 * tolerance
     assert saved["machine_info"]["mlptune"]["tensorflow"] == info["tensorflow"]
+
+
+UNCHECKED_TESTS = '''
+import pytest
+
+from test_blobs import create_model, make_data, SPACE
+
+
+@pytest.mark.tune
+def test_no_search(mlptune):
+    pass
+
+
+@pytest.mark.tune
+def test_skipped_in_body(mlptune):
+    pytest.skip("flaky on this machine")
+
+
+@pytest.mark.tune
+@pytest.mark.skip(reason="on purpose")
+def test_skipped_by_marker(mlptune):
+    pass
+
+
+@pytest.mark.tune
+def test_search_without_check(mlptune):
+    mlptune.search(create_model=create_model, space=SPACE, data=make_data(), epochs=1, batch_size=32)
+
+
+@pytest.mark.tune
+def test_search_twice(mlptune):
+    result = mlptune.search(create_model=create_model, space=SPACE, data=make_data(), epochs=1, batch_size=32)
+    mlptune.search(create_model=create_model, space=SPACE, data=make_data(), epochs=1, batch_size=32)
+    mlptune.check(result)
+'''
+
+
+@pytest.mark.parametrize("benchmark_option", [[], ["--benchmark-only"], ["--benchmark-skip"]],
+                         ids=["plain", "benchmark-only", "benchmark-skip"])
+def test_a_tuning_test_that_checks_nothing_fails(tuning_project, monkeypatch, benchmark_option):
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # see the timing test below
+    tuning_project.makepyfile(test_unchecked=UNCHECKED_TESTS)
+    result = tuning_project.runpytest_subprocess("--tune", "--n-calls", "1", "-p", "no:randomly", "-rfs",
+                                                 "test_unchecked.py", *benchmark_option)
+    result.assert_outcomes(failed=4, skipped=1)
+    result.stdout.fnmatch_lines_random([
+        "*used the mlptune fixture but ran no search and no check*",
+        "*tuning test skipped in a --tune run (flaky on this machine)*",
+        "*called mlptune.search() but never mlptune.check(result)*",
+        "*mlptune.search() runs once per test*",
+        "*SKIPPED*on purpose*",
+        "*3 tuning tests checked nothing (skipped, or no mlptune.check call), so they failed: *",
+    ])
+
+
+@pytest.mark.parametrize(("where", "message"), [
+    ("ini", "*tune_update_baselines is set in the ini file: updating baselines must be asked for on the command line*"),
+    ("addopts", "*--update-baselines comes from addopts or PYTEST_ADDOPTS*"),
+    ("env", "*--update-baselines comes from addopts or PYTEST_ADDOPTS*"),
+])
+def test_updating_baselines_needs_the_command_line(pytester, monkeypatch, where, message):
+    pytester.makepyfile("def test_nothing(): pass")
+    if where == "ini":
+        pytester.makeini("[pytest]\ntune_update_baselines = true\n")
+    elif where == "addopts":
+        pytester.makeini("[pytest]\naddopts = --update-baselines\n")
+    else:
+        monkeypatch.setenv("PYTEST_ADDOPTS", "--tune --update-baselines")
+    result = pytester.runpytest_subprocess("--tune")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])

@@ -114,7 +114,8 @@ def test_mismatched_replays_are_refused():
 
 
 def replay(delta: float, *, bound: float = 0.012, failed: int = 0) -> ReplayComparison:
-    return ReplayComparison(delta=delta, stderr=0.004, bound=bound, configs=3, seeds=2, failed=failed)
+    return ReplayComparison(delta=delta, stderr=0.004, bound=bound, configs=3, seeds=2, baseline_mean=0.85,
+                            failed=failed)
 
 
 def search(best: float, baseline: float = 0.85, bound: float = 0.05) -> SearchComparison:
@@ -187,3 +188,20 @@ def test_comparability_names_each_difference():
                                       baseline_data="a", data="b", baseline_space="s", space="t")
     assert problems == ["n_calls 10 in the baseline, 20 now", "validation data fingerprint a in the baseline, b now",
                         "search space fingerprint s in the baseline, t now"]
+
+
+@pytest.mark.parametrize(("replay_bound", "search_bound", "named"), [
+    (0.85, 0.05, "the replay may drop 0.8500 from a baseline of 0.8500"),
+    (0.012, 0.9, "the search's best may drop 0.9000 from a baseline of 0.8500"),
+])
+def test_a_check_that_cannot_fail_is_an_error_not_a_pass(replay_bound, search_bound, named):
+    result = verdict(replay(-0.5, bound=replay_bound), search(0.84, bound=search_bound))
+    assert result.status is Status.ERROR and not result.status.passed
+    assert result.message.startswith(f"this check cannot fail: {named}, so even a score of 0 would pass. ")
+    assert result.message.endswith("re-record a less noisy baseline baselines/k/t.json with: "
+                                   "mlptune baselines update t.py::t --n-calls 10")
+
+
+def test_a_wide_spread_in_the_baseline_makes_the_search_signal_vacuous():
+    comparison = compare_search(best=0.1, baseline=0.5, std=0.7071, k=3, floor=0.05)  # spread of [0.0, 1.0]
+    assert verdict(replay(0.0), comparison).status is Status.ERROR
