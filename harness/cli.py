@@ -185,6 +185,7 @@ def _tune(args: argparse.Namespace, run, data) -> int:
     try:
         result = run_search(create_model=model_factory, data=data, n_calls=settings.n_calls, seed=settings.seed,
                             epochs=settings.epochs, batch_size=settings.batch_size, out_dir=run,
+                            trials_per_batch=settings.trials_per_batch,
                             on_trial=progress, max_consecutive_failures=args.max_consecutive_failures,
                             trials_per_worker=args.trials_per_worker or None, trial_timeout=args.trial_timeout)
     except SearchAborted as aborted:

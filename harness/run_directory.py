@@ -50,6 +50,7 @@ class RunSettings:
     epochs: int
     batch_size: int
     seed: int
+    trials_per_batch: int = 1
 
     def to_json(self) -> dict[str, Any]:
         return {"schema": SETTINGS_SCHEMA, **asdict(self)}
@@ -60,6 +61,7 @@ class RunSettings:
         if not isinstance(raw, dict):
             raise ValueError("not a JSON object")
         names = {f.name for f in fields(cls)}
+        raw = {"trials_per_batch": 1, **raw}  # run folders from before batches ran one trial at a time
         unknown = set(raw) - names - {"schema", "data_fingerprint"}
         missing = names - set(raw)
         if unknown or missing:
@@ -69,7 +71,7 @@ class RunSettings:
             "data_dir": lambda v: v is None or isinstance(v, str),
             "validate_on": lambda v: v in VALIDATE_ON,
             "train_size": lambda v: v is None or _positive(v),
-            "n_calls": _positive, "epochs": _positive, "batch_size": _positive,
+            "n_calls": _positive, "epochs": _positive, "batch_size": _positive, "trials_per_batch": _positive,
             "seed": lambda v: _positive(v) or (type(v) is int and v == 0),
         }
         for name, valid in checks.items():

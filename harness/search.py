@@ -54,10 +54,14 @@ class SearchBudget:
     acq_optimizer: str
     epochs: int
     batch_size: int
+    trials_per_batch: int = 1
 
     def to_json(self) -> dict[str, Any]:
-        return {"n_calls": self.n_calls, "n_initial_points": self.n_initial_points, "acq_func": self.acq_func,
-                "acq_optimizer": self.acq_optimizer, "epochs": self.epochs, "batch_size": self.batch_size}
+        budget = {"n_calls": self.n_calls, "n_initial_points": self.n_initial_points, "acq_func": self.acq_func,
+                  "acq_optimizer": self.acq_optimizer, "epochs": self.epochs, "batch_size": self.batch_size}
+        if self.trials_per_batch != 1:  # absent means 1: baselines and runs from before batches stay valid
+            budget["trials_per_batch"] = self.trials_per_batch
+        return budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +184,7 @@ def run_search(
     max_consecutive_failures: int = 3,
     trials_per_worker: int | None = None,
     trial_timeout: float | None = None,
+    trials_per_batch: int = 1,
     trial_executor: Callable[[Callable[[], tuple[Trial, Any]]], tuple[Trial, Any]] | None = None,
     resume_trials: Sequence[Trial] = (),
     on_trial: Callable[[Trial, SearchResult], None] | None = None,
@@ -207,12 +212,18 @@ def run_search(
 
     `resume_trials` replays finished trials through ask/tell instead of training them again,
     which gives the same later points as an uninterrupted run.
+
+    `trials_per_batch` q > 1 asks q points at once (skopt's constant liar), runs them and tells
+    them together: the batches a parallel engine can spread over workers (a runner with
+    `run_batch(jobs, beat=...)` gets each batch whole). q is part of the search's identity
+    (recorded in its budget); the same seed and q give the same trials.
     """
     space = validate_space(SEED_SPACE if space is None else space)
     _check_positive_int("n_calls", n_calls, fix="give --n-calls 1 or more")
     _check_positive_int("epochs", epochs, fix="give --epochs 1 or more")
     _check_positive_int("batch_size", batch_size, fix="give --batch-size 1 or more")
     _check_positive_int("max_consecutive_failures", max_consecutive_failures, fix="give 1 or more")
+    _check_positive_int("trials_per_batch", trials_per_batch, fix="give --trials-per-batch 1 or more")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     if acq_func not in ("EI", "PI", "LCB", "gp_hedge"):
@@ -256,7 +267,7 @@ def run_search(
                                 save_best=save_best, max_consecutive_failures=max_consecutive_failures,
                                 trials_per_worker=trials_per_worker, trial_timeout=trial_timeout,
                                 trial_executor=trial_executor, resume_trials=resume_trials, on_trial=on_trial,
-                                fingerprint=fingerprint)
+                                fingerprint=fingerprint, trials_per_batch=trials_per_batch)
     finally:
         if owned:
             run.close()
@@ -264,30 +275,43 @@ def run_search(
 
 def _search_with_run(*, run, create_model, data, space, n_calls, seed, epochs, batch_size, x0, n_initial_points,
                      acq_func, tensorboard, save_best, max_consecutive_failures, trials_per_worker, trial_timeout,
-                     trial_executor, resume_trials, on_trial, fingerprint) -> SearchResult:
+                     trial_executor, resume_trials, on_trial, fingerprint, trials_per_batch) -> SearchResult:
     tensorboard_dir = run.tensorboard_dir if tensorboard else None
     if tensorboard_dir is not None:
         write_hparams_config(tensorboard_dir, space)
 
+    runner = make_runner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
+                         trials_per_worker=trials_per_worker, trial_timeout=trial_timeout)
     budget = SearchBudget(n_calls=n_calls, n_initial_points=n_initial_points, acq_func=acq_func,
-                          acq_optimizer=acquisition_optimizer(space), epochs=epochs, batch_size=batch_size)
+                          acq_optimizer=acquisition_optimizer(space), epochs=epochs, batch_size=batch_size,
+                          trials_per_batch=trials_per_batch)
     base = dict(budget=budget, seed=seed, data=data.describe(),
                 space=[describe_dimension(d) for d in space], space_fingerprint=fingerprint,
                 environment=environment())
     optimizer = make_optimizer(space, n_initial_points=n_initial_points, acq_func=acq_func, seed=seed)
-    runner = make_runner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
-                         trials_per_worker=trials_per_worker, trial_timeout=trial_timeout)
     try:
         return _search_loop(runner=runner, optimizer=optimizer, space=space, x0=x0, n_calls=n_calls, seed=seed,
                             run=run, tensorboard_dir=tensorboard_dir, save_best=save_best, base=base,
                             resume_trials=resume_trials, max_consecutive_failures=max_consecutive_failures,
-                            on_trial=on_trial, execute=trial_executor or _call)
+                            on_trial=on_trial, execute=trial_executor or _call, trials_per_batch=trials_per_batch)
     finally:
         runner.close()
 
 
+def _ask(optimizer, count: int) -> list:
+    """`count` points to evaluate: plain `ask()` for one (the serial path, bit for bit), else the
+    constant liar (`ask(n_points=count)`, skopt's cl_min), which spreads the points of one batch."""
+    return [optimizer.ask()] if count == 1 else list(optimizer.ask(n_points=count))
+
+
 def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, run, tensorboard_dir, save_best, base,
-                 resume_trials, max_consecutive_failures, on_trial, execute) -> SearchResult:
+                 resume_trials, max_consecutive_failures, on_trial, execute, trials_per_batch) -> SearchResult:
+    """Synchronous batches: ask q points, run them, log them in asked order, tell them together.
+
+    With q = 1 this is the serial loop (ask, run, tell). The points of a batch depend only on the
+    trials told before it, so the same seed and q give the same trials however the batch's trials
+    are run; a resumed batch reruns only the trials its log is missing.
+    """
     trials: list[Trial] = []
     best_score: float | None = None
     optimizer_seconds = training_seconds = 0.0
@@ -300,47 +324,62 @@ def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, run, tensorboar
                             training_seconds=training_seconds, wall_seconds=time.perf_counter() - started,
                             best_model_path=run.best_model_path, stopped_early=stopped_early, **base)
 
-    for index in range(n_calls):
+    start = 0
+    while start < n_calls:
+        size = min(trials_per_batch, n_calls - start)
         tick = time.perf_counter()
-        point = x0 if (index == 0 and x0 is not None) else optimizer.ask()
+        if start == 0 and x0 is not None:
+            points = [x0] + (_ask(optimizer, size - 1) if size > 1 else [])
+        else:
+            points = _ask(optimizer, size)
         optimizer_seconds += time.perf_counter() - tick
-        params = point_to_params(space, point)
-        if index < len(resume_trials):
-            trial = resume_trials[index]
-            if trial.params != params:
+        batch: list[Trial] = []
+        asked = [(index, point_to_params(space, point)) for index, point in enumerate(points, start=start)]
+        for index, params in asked[:max(0, len(resume_trials) - start)]:
+            if resume_trials[index].params != params:
                 raise InputError(
-                    f"cannot resume: trial {index} was run at {trial.params} but the search now asks "
+                    f"cannot resume: trial {index} was run at {resume_trials[index].params} but the search now asks "
                     f"{params}; the code, seed or settings changed, start a new run"
                 )
-        else:
-            seed_of_trial = trial_seed(seed, index)
-            log_dir = tensorboard_dir / trial_log_name(index, params) if tensorboard_dir else None
-            trial, model = execute(functools.partial(runner.run, params=params, index=index, seed=seed_of_trial,
-                                                     log_dir=log_dir, more_trials=index + 1 < n_calls))
-            training_seconds += trial.seconds
-            if trial.ok and (best_score is None or trial.score > best_score) and save_best:
-                # Saved before the trial is logged, with the file's hash in the log line: a crash in
-                # between re-runs the trial on resume (the hash does not match), which rebuilds the
-                # same model, so the file always matches the best logged trial.
-                digest = run.save_best_model(model)
-                if digest is not None:
-                    trial = replace(trial, model_sha256=digest)
-            del model
-            run.append_trial(trial)
-        if trial.ok and (best_score is None or trial.score > best_score):
-            best_score = trial.score
-        trials.append(trial)
+        jobs = [dict(params=params, index=index, seed=trial_seed(seed, index),
+                     log_dir=tensorboard_dir / trial_log_name(index, params) if tensorboard_dir else None)
+                for index, params in asked if index >= len(resume_trials)]
+        outcomes = _outcomes(runner, jobs, execute=execute, n_calls=n_calls, beat=best_score)
+        for index, _ in asked:
+            if index < len(resume_trials):
+                trial = resume_trials[index]
+            else:
+                trial, model = next(outcomes)
+                training_seconds += trial.seconds
+                if trial.ok and (best_score is None or trial.score > best_score) and save_best:
+                    # Saved before the trial is logged, with the file's hash in the log line: a crash in
+                    # between re-runs the trial on resume (the hash does not match), which rebuilds the
+                    # same model, so the file always matches the best logged trial.
+                    digest = run.save_best_model(model)
+                    if digest is not None:
+                        trial = replace(trial, model_sha256=digest)
+                del model
+                run.append_trial(trial)
+            if trial.ok and (best_score is None or trial.score > best_score):
+                best_score = trial.score
+            batch.append(trial)
         tick = time.perf_counter()
-        objective = -trial.score if trial.ok else FAILED_TRIAL_PENALTY
-        optimizer.tell(list(point), objective)
+        objectives = [-trial.score if trial.ok else FAILED_TRIAL_PENALTY for trial in batch]
+        if size == 1:
+            optimizer.tell(list(points[0]), objectives[0])
+        else:
+            optimizer.tell([list(point) for point in points], objectives)
         optimizer_seconds += time.perf_counter() - tick
-        consecutive_failures = 0 if trial.ok else consecutive_failures + 1
-        result = snapshot()
-        run.write_results(result.to_json())
-        if on_trial is not None:
-            on_trial(trial, result)
-        if consecutive_failures >= max_consecutive_failures and index + 1 < n_calls:
-            message = (f"{consecutive_failures} trials in a row failed (last: {trial.error}); "
+        for trial in batch:
+            trials.append(trial)
+            consecutive_failures = 0 if trial.ok else consecutive_failures + 1
+            result = snapshot()
+            run.write_results(result.to_json())
+            if on_trial is not None:
+                on_trial(trial, result)
+        start += size
+        if consecutive_failures >= max_consecutive_failures and start < n_calls:
+            message = (f"{consecutive_failures} trials in a row failed (last: {trials[-1].error}); "
                        "fix the model or data, or raise max_consecutive_failures")
             result = snapshot(stopped_early=message)
             run.write_results(result.to_json())
@@ -357,6 +396,15 @@ def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, run, tensorboar
 
 def _call(function: Callable[[], Any]) -> Any:
     return function()
+
+
+def _outcomes(runner, jobs: list[dict[str, Any]], *, execute, n_calls: int, beat: float | None):
+    """(trial, model) for each job, in order: all at once on a batch runner, else one by one as asked."""
+    if hasattr(runner, "run_batch") and jobs:
+        yield from runner.run_batch(jobs, beat=beat)
+        return
+    for job in jobs:
+        yield execute(functools.partial(runner.run, **job, more_trials=job["index"] + 1 < n_calls))
 
 
 def _check_positive_int(name: str, value: Any, *, fix: str) -> None:

@@ -211,9 +211,13 @@ def not_comparable_verdict(*, best: float, location: str, problems: Sequence[str
                            f"{rerun} an intentional change refresh it with: {update_command}")
 
 
+BUDGET_DEFAULTS = {"trials_per_batch": 1}  # a budget written before the key existed had this value
+
+
 def comparability_problems(*, baseline_budget: dict[str, Any], budget: dict[str, Any],
                            baseline_data: str, data: str, baseline_space: str, space: str) -> list[str]:
     """What differs between how the baseline was made and this run (empty when comparable)."""
+    baseline_budget, budget = {**BUDGET_DEFAULTS, **baseline_budget}, {**BUDGET_DEFAULTS, **budget}
     problems = []
     for key in sorted(set(baseline_budget) | set(budget)):
         if baseline_budget.get(key) != budget.get(key):

@@ -166,3 +166,40 @@ def test_user_space_and_model_by_keyword(digits):
     result = run_search(create_model=my_model, data=digits, space=space, n_calls=2, **FAST)
     assert seen == [(int, str), (int, str)]
     assert set(result.best.params) == {"width", "activation"}
+
+
+def test_batches_are_determined_by_the_seed_and_the_batch_size(digits, digits_model):
+    def trials(q):
+        result = run_search(create_model=digits_model, data=digits, n_calls=5, seed=4, trials_per_batch=q, **FAST)
+        return result, [(t.params, t.score, t.seed) for t in result.trials]
+
+    batched, first = trials(2)
+    assert trials(2)[1] == first
+    assert trials(1)[1] != first  # q is part of the search: another q, other points
+    assert batched.budget.to_json()["trials_per_batch"] == 2
+    assert "trials_per_batch" not in trials(1)[0].budget.to_json()  # absent means 1, as before batches
+
+
+def test_a_search_killed_mid_batch_resumes_to_the_uninterrupted_trials(digits, digits_model, tmp_path):
+    from harness.run_directory import RunDirectory, RunSettings
+
+    settings = RunSettings(dataset="digits", data_dir=None, validate_on="split", train_size=None, n_calls=5, epochs=1,
+                           batch_size=64, seed=4, trials_per_batch=2)  # what lets a run folder be resumed
+    whole = run_search(create_model=digits_model, data=digits, n_calls=5, seed=4, trials_per_batch=2,
+                       out_dir=tmp_path / "whole", **FAST)
+    calls = []
+
+    def killed_on_the_fourth_trial(run_trial):  # trial 3: the second slot of the batch [2, 3]
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return run_trial()
+
+    with pytest.raises(KeyboardInterrupt), RunDirectory.create(tmp_path / "killed", settings) as run:
+        run_search(create_model=digits_model, data=digits, n_calls=5, seed=4, trials_per_batch=2,
+                   out_dir=run, trial_executor=killed_on_the_fourth_trial, **FAST)
+    with RunDirectory.resume(tmp_path / "killed") as run:
+        assert [t.index for t in run.trials] == [0, 1, 2]
+        resumed = run_search(create_model=digits_model, data=digits, n_calls=5, seed=4, trials_per_batch=2,
+                             out_dir=run, **FAST)
+    assert [(t.params, t.score) for t in resumed.trials] == [(t.params, t.score) for t in whole.trials]

@@ -205,3 +205,11 @@ def test_a_check_that_cannot_fail_is_an_error_not_a_pass(replay_bound, search_bo
 def test_a_wide_spread_in_the_baseline_makes_the_search_signal_vacuous():
     comparison = compare_search(best=0.1, baseline=0.5, std=0.7071, k=3, floor=0.05)  # spread of [0.0, 1.0]
     assert verdict(replay(0.0), comparison).status is Status.ERROR
+
+
+def test_a_budget_without_trials_per_batch_means_one_trial_per_batch():
+    old = {"n_calls": 10, "epochs": 5}
+    common = dict(baseline_data="v", data="v", baseline_space="s", space="s")
+    assert comparability_problems(baseline_budget=old, budget={**old, "trials_per_batch": 1}, **common) == []
+    assert comparability_problems(baseline_budget=old, budget={**old, "trials_per_batch": 2}, **common) == [
+        "trials_per_batch 1 in the baseline, 2 now"]
