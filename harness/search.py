@@ -184,7 +184,10 @@ def run_search(
     max_consecutive_failures: int = 3,
     trials_per_worker: int | None = None,
     trial_timeout: float | None = None,
-    trials_per_batch: int = 1,
+    trials_per_batch: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    scheduler_file: str | None = None,
     trial_executor: Callable[[Callable[[], tuple[Trial, Any]]], tuple[Trial, Any]] | None = None,
     resume_trials: Sequence[Trial] = (),
     on_trial: Callable[[Trial, SearchResult], None] | None = None,
@@ -214,16 +217,29 @@ def run_search(
     which gives the same later points as an uninterrupted run.
 
     `trials_per_batch` q > 1 asks q points at once (skopt's constant liar), runs them and tells
-    them together: the batches a parallel engine can spread over workers (a runner with
-    `run_batch(jobs, beat=...)` gets each batch whole). q is part of the search's identity
-    (recorded in its budget); the same seed and q give the same trials.
+    them together. q is part of the search's identity (recorded in its budget); the same seed
+    and q give the same trials however they are run. `workers` N trains each batch's trials in
+    parallel on an embedded Dask LocalCluster of N worker processes; `scheduler`
+    (tcp://HOST:PORT) or `scheduler_file` on an existing Dask cluster. q then defaults to the
+    number of workers (otherwise 1). On Dask each worker trains in a trial process of its own,
+    replaced every `trials_per_worker` trials (default 5), so `create_model` must be importable
+    by name there too.
     """
     space = validate_space(SEED_SPACE if space is None else space)
     _check_positive_int("n_calls", n_calls, fix="give --n-calls 1 or more")
     _check_positive_int("epochs", epochs, fix="give --epochs 1 or more")
     _check_positive_int("batch_size", batch_size, fix="give --batch-size 1 or more")
     _check_positive_int("max_consecutive_failures", max_consecutive_failures, fix="give 1 or more")
-    _check_positive_int("trials_per_batch", trials_per_batch, fix="give --trials-per-batch 1 or more")
+    if trials_per_batch is not None:
+        _check_positive_int("trials_per_batch", trials_per_batch, fix="give --trials-per-batch 1 or more")
+    from harness.dask_runner import ClusterAddress
+
+    address = ClusterAddress(workers=workers, scheduler=scheduler, scheduler_file=scheduler_file)
+    address.check()
+    if address.given:
+        _check_picklable(create_model)  # each Dask worker's trial process imports it by name
+        if trial_timeout is not None:
+            raise InputError("a trial timeout is not available on Dask workers yet; drop it or run without workers")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     if acq_func not in ("EI", "PI", "LCB", "gp_hedge"):
@@ -267,7 +283,7 @@ def run_search(
                                 save_best=save_best, max_consecutive_failures=max_consecutive_failures,
                                 trials_per_worker=trials_per_worker, trial_timeout=trial_timeout,
                                 trial_executor=trial_executor, resume_trials=resume_trials, on_trial=on_trial,
-                                fingerprint=fingerprint, trials_per_batch=trials_per_batch)
+                                fingerprint=fingerprint, trials_per_batch=trials_per_batch, address=address)
     finally:
         if owned:
             run.close()
@@ -275,13 +291,21 @@ def run_search(
 
 def _search_with_run(*, run, create_model, data, space, n_calls, seed, epochs, batch_size, x0, n_initial_points,
                      acq_func, tensorboard, save_best, max_consecutive_failures, trials_per_worker, trial_timeout,
-                     trial_executor, resume_trials, on_trial, fingerprint, trials_per_batch) -> SearchResult:
+                     trial_executor, resume_trials, on_trial, fingerprint, trials_per_batch, address) -> SearchResult:
     tensorboard_dir = run.tensorboard_dir if tensorboard else None
     if tensorboard_dir is not None:
         write_hparams_config(tensorboard_dir, space)
 
-    runner = make_runner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
-                         trials_per_worker=trials_per_worker, trial_timeout=trial_timeout)
+    if address.given:
+        from harness.dask_runner import DaskRunner
+
+        runner = DaskRunner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
+                            address=address, trials_per_worker=trials_per_worker)
+    else:
+        runner = make_runner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
+                             trials_per_worker=trials_per_worker, trial_timeout=trial_timeout)
+    if trials_per_batch is None:
+        trials_per_batch = getattr(runner, "workers", 1)
     budget = SearchBudget(n_calls=n_calls, n_initial_points=n_initial_points, acq_func=acq_func,
                           acq_optimizer=acquisition_optimizer(space), epochs=epochs, batch_size=batch_size,
                           trials_per_batch=trials_per_batch)
@@ -324,9 +348,14 @@ def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, run, tensorboar
                             training_seconds=training_seconds, wall_seconds=time.perf_counter() - started,
                             best_model_path=run.best_model_path, stopped_early=stopped_early, **base)
 
+    n_initial_points = optimizer.n_initial_points_
     start = 0
     while start < n_calls:
         size = min(trials_per_batch, n_calls - start)
+        if start < n_initial_points:
+            # A batch never runs past the random initial points: asked beyond them, the constant
+            # liar would fit its Gaussian process to lies alone (scikit-optimize issue 1011).
+            size = min(size, n_initial_points - start)
         tick = time.perf_counter()
         if start == 0 and x0 is not None:
             points = [x0] + (_ask(optimizer, size - 1) if size > 1 else [])

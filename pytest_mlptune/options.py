@@ -27,6 +27,12 @@ OPTIONS = (
     ("--update-baselines", "tune_update_baselines", None,
      "write or refresh the baselines of the tuning tests run (command line only: refused in the ini file or addopts)"),
     ("--baselines-dir", "tune_baselines_dir", None, f"where baselines live (default {DEFAULT_BASELINES_DIR}/ at the rootdir)"),
+    ("--tune-workers", "tune_workers", parse_positive_int,
+     "train each search's trials on an embedded Dask cluster of N worker processes (default: none)"),
+    ("--tune-scheduler", "tune_scheduler", str,
+     "train each search's trials on the Dask cluster at this address (tcp://HOST:PORT) or scheduler file"),
+    ("--tune-trials-per-batch", "tune_trials_per_batch", parse_positive_int,
+     "points asked at once (default 1); part of the search: baselines record it, so set it when you record them"),
     ("--tune-repeats", "tune_repeats", parse_positive_int,
      "with --update-baselines: searches per test, with seeds S..S+K-1, to record the search's spread; the replayed "
      "configurations get max(K, 4) training seeds each (default 1)"),
@@ -65,6 +71,9 @@ class TuneSettings:
     update: bool
     baselines_dir: Path
     repeats: int
+    workers: int | None
+    scheduler: str | None
+    trials_per_batch: int
     k: float
     floor: float
     search_floor: float
@@ -126,6 +135,9 @@ def resolve_settings(config: pytest.Config) -> TuneSettings:
         update=_update_requested(config),
         baselines_dir=baselines_dir.resolve(),
         repeats=pick("tune_repeats", parse_positive_int, DEFAULT_REPEATS),
+        workers=pick("tune_workers", parse_positive_int, None),
+        scheduler=pick("tune_scheduler", str, None),
+        trials_per_batch=pick("tune_trials_per_batch", parse_positive_int, 1),
         k=_from_ini(config, "tune_k", parse_non_negative_float, DEFAULT_K),
         floor=_from_ini(config, "tune_floor", parse_non_negative_float, DEFAULT_FLOOR),
         search_floor=_from_ini(config, "tune_search_floor", parse_non_negative_float, DEFAULT_SEARCH_FLOOR),

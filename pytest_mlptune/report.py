@@ -16,6 +16,10 @@ def header_line(*, settings: TuneSettings, environment_key: str) -> str:
         return "mlptune: tune off (tests marked tune are skipped; run them with --tune)"
     mode = "update baselines" if settings.update else "check baselines"
     repeats = f", repeats {settings.repeats}" if settings.update and settings.repeats > 1 else ""
+    if settings.trials_per_batch > 1:
+        repeats += f", {settings.trials_per_batch} trials per batch"
+    if settings.workers or settings.scheduler:
+        repeats += f", on Dask ({f'{settings.workers} workers' if settings.workers else settings.scheduler})"
     return (f"mlptune: tune on ({mode}), n_calls {settings.n_calls}, seed {settings.seed}{repeats}, "
             f"environment {environment_key}, baselines {settings.baselines_dir}")
 

@@ -177,3 +177,55 @@ def test_a_run_folder_in_use_is_refused(tmp_path):
     with RunDirectory.create(tmp_path / "busy", settings):
         run = mlptune("tune", "--resume", "busy", cwd=tmp_path)
     assert_one_line_usage_error(run, "run directory busy is in use by another mlptune process")
+
+
+ON_WORKERS = ["--dataset", "digits", "--n-calls", "6", "--epochs", "1", "--train-size", "300", "--workers", "2"]
+
+
+def _descendants(pid):
+    import psutil
+
+    return psutil.Process(pid).children(recursive=True)
+
+
+def _all_gone(processes, timeout=60):
+    import psutil
+
+    _, alive = psutil.wait_procs(processes, timeout=timeout)
+    return [p.pid for p in alive]
+
+
+@pytest.mark.parametrize("stop", ["SIGKILL", "SIGINT"])
+def test_no_process_is_left_behind_when_a_run_on_workers_is_stopped(tmp_path, stop):
+    import signal
+
+    process = _start(["tune", *ON_WORKERS, "--out", "run"], tmp_path)
+    _wait_for_trials(tmp_path / "run" / "trials.jsonl", 2, process)
+    children = _descendants(process.pid)
+    assert len(children) >= 4  # two Dask workers, each with its trial process (and the nannies' helpers)
+    process.send_signal(getattr(signal, stop))
+    _, stderr = process.communicate(timeout=120)
+    if stop == "SIGINT":
+        assert process.returncode == 130 and "Resume with: mlptune tune --resume run" in stderr
+    assert _all_gone(children) == []
+
+
+def test_a_run_on_workers_records_its_batch_size_and_resumes_with_another_worker_count(tmp_path):
+    run = mlptune("tune", *QUICK, "--workers", "2", "--out", "run", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "2 trials per batch, on 2 Dask workers" in run.stdout
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["trials_per_batch"] == 2
+    other_q = mlptune("tune", "--resume", "run", "--trials-per-batch", "3", cwd=tmp_path)
+    assert_one_line_usage_error(other_q, "cannot resume run with other settings (trials_per_batch 2 -> 3)")
+    other_workers = mlptune("tune", "--resume", "run", "--workers", "1", cwd=tmp_path)
+    assert other_workers.returncode == 0, other_workers.stderr  # the number of workers is not part of the search
+
+
+def test_an_unreachable_scheduler_is_one_line_and_exit_2_within_10_s(tmp_path):
+    import time
+
+    started = time.monotonic()
+    run = mlptune("tune", *QUICK, "--scheduler", "tcp://127.0.0.1:9", "--out", "r", cwd=tmp_path)
+    assert_one_line_usage_error(run, "cannot reach the Dask scheduler at tcp://127.0.0.1:9 within 8 s")
+    assert time.monotonic() - started < 10 + 6  # plus this interpreter's own start-up
+    assert not (tmp_path / "r").exists()

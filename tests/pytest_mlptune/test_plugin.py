@@ -267,3 +267,19 @@ def test_updating_baselines_needs_the_command_line(pytester, monkeypatch, where,
     result = pytester.runpytest_subprocess("--tune")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
+
+
+def test_a_baseline_recorded_on_dask_workers_holds_in_process_with_the_same_batch_size(tuning_project):
+    budget = ["--n-calls", "4", "-p", "no:randomly", "-p", "no:cacheprovider", "-k", "8", "--tune-trials-per-batch", "2"]
+    made = tuning_project.runpytest_subprocess("--tune", "--update-baselines", "--tune-workers", "2", *budget)
+    made.assert_outcomes(passed=1)
+    made.stdout.fnmatch_lines(["mlptune: tune on (update baselines), n_calls 4, seed 0, 2 trials per batch, "
+                               "on Dask (2 workers)*"])
+    [path] = (tuning_project.path / "baselines").glob("*/*.json")
+    assert json.loads(path.read_text())["budget"]["trials_per_batch"] == 2
+    here = tuning_project.runpytest_subprocess("--tune", *budget)  # the same trials, trained one by one here
+    here.assert_outcomes(passed=1)
+    here.stdout.fnmatch_lines(["*test_blobs.py::test_blobs[[]8]*+0.0000*ok*"])
+    serial = tuning_project.runpytest_subprocess("--tune", *budget[:-2])  # q = 1 is another search
+    serial.assert_outcomes(failed=1)
+    serial.stdout.fnmatch_lines(["*is not comparable: trials_per_batch 2 in the baseline, 1 now*"])
