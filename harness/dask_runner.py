@@ -119,8 +119,8 @@ def connect(address: ClusterAddress):
 _TRIAL_PROCESSES: dict[str, Any] = {}  # on a Dask worker: the trial process of the search `token` names
 
 
-def _run_trial_task(*, token, create_model, data, epochs, batch_size, trials_per_worker, params, index, seed,
-                    log_dir, beat) -> tuple:
+def _run_trial_task(*, token, create_model, data, epochs, batch_size, trials_per_worker, trial_timeout, params,
+                    index, seed, log_dir, beat) -> tuple:
     """On a Dask worker: one trial in this worker's trial process; the model's bytes if it beat `beat`."""
     from harness.trial_runner import WorkerProcessRunner
 
@@ -130,7 +130,7 @@ def _run_trial_task(*, token, create_model, data, epochs, batch_size, trials_per
             _TRIAL_PROCESSES.pop(other).close()
         runner = _TRIAL_PROCESSES[token] = WorkerProcessRunner(
             create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
-            trials_per_worker=trials_per_worker)
+            trials_per_worker=trials_per_worker, trial_timeout=trial_timeout)
     trial, model = runner.run(params=params, index=index, seed=seed, log_dir=log_dir)
     saved = None
     if model is not None and trial.ok and (beat is None or trial.score > beat):
@@ -162,11 +162,11 @@ class DaskRunner:
     """Runs batches of trials on a Dask cluster, returned in the order they were asked."""
 
     def __init__(self, *, create_model: Callable[..., Any], data: Dataset, epochs: int, batch_size: int,
-                 address: ClusterAddress, trials_per_worker: int | None = None):
+                 address: ClusterAddress, trials_per_worker: int | None = None, trial_timeout: float | None = None):
         address.check()
         self._token = uuid.uuid4().hex
         self._fixed = dict(token=self._token, create_model=create_model, epochs=epochs, batch_size=batch_size,
-                           trials_per_worker=trials_per_worker or DEFAULT_TRIALS_PER_WORKER)
+                           trials_per_worker=trials_per_worker or DEFAULT_TRIALS_PER_WORKER, trial_timeout=trial_timeout)
         self._data = data
         self._data_future = None
         self.client = connect(address)

@@ -238,8 +238,6 @@ def run_search(
     address.check()
     if address.given:
         _check_picklable(create_model)  # each Dask worker's trial process imports it by name
-        if trial_timeout is not None:
-            raise InputError("a trial timeout is not available on Dask workers yet; drop it or run without workers")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     if acq_func not in ("EI", "PI", "LCB", "gp_hedge"):
@@ -300,7 +298,7 @@ def _search_with_run(*, run, create_model, data, space, n_calls, seed, epochs, b
         from harness.dask_runner import DaskRunner
 
         runner = DaskRunner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
-                            address=address, trials_per_worker=trials_per_worker)
+                            address=address, trials_per_worker=trials_per_worker, trial_timeout=trial_timeout)
     else:
         runner = make_runner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
                              trials_per_worker=trials_per_worker, trial_timeout=trial_timeout)

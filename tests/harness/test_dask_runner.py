@@ -134,7 +134,8 @@ def test_a_thread_drawing_from_the_global_random_does_not_change_a_trial(digits,
     drawing.start()
     try:
         trial, _ = _run_trial_task(token="t", create_model=digits_model, data=digits, epochs=1, batch_size=64,
-                                   trials_per_worker=5, params=params, index=0, seed=11, log_dir=None, beat=1.0)
+                                   trials_per_worker=5, trial_timeout=None, params=params, index=0, seed=11,
+                                   log_dir=None, beat=1.0)
     finally:
         stop.set()
         drawing.join()
@@ -161,3 +162,17 @@ def test_workers_with_other_versions_are_refused(digits, digits_model, monkeypat
 def test_one_of_workers_and_scheduler(digits, digits_model):
     with pytest.raises(InputError, match="give one of workers, scheduler and scheduler_file, not workers and scheduler"):
         run_search(create_model=digits_model, data=digits, workers=1, scheduler="tcp://x:1", **FAST)
+
+
+def sleepy_model(**params):
+    """Hangs while building: a trial that would hold its worker forever without a timeout."""
+    if params["num_layers"] == 3:
+        time.sleep(600)
+    return suicidal_model(**params)
+
+
+def test_a_trial_past_its_timeout_on_a_worker_is_stopped_and_fails_alone(digits):
+    result = run_search(create_model=sleepy_model, data=digits, workers=1, trial_timeout=3,
+                        max_consecutive_failures=5, **{**FAST, "n_calls": 2})
+    first = result.trials[0]  # the default point has 3 layers
+    assert not first.ok and first.error == "TrialTimeout: the trial ran longer than 3 s and was stopped"
