@@ -193,11 +193,6 @@ class DaskRunner:
                                  "same versions on every worker")
         return len(found)
 
-    def run(self, *, params: dict[str, Any], index: int, seed: int, log_dir: Path | None,
-            more_trials: bool = True, beat: float | None = None) -> tuple[Trial, Any]:
-        [result] = self.run_batch([dict(params=params, index=index, seed=seed, log_dir=log_dir)], beat=beat)
-        return result
-
     def run_batch(self, jobs: Sequence[dict[str, Any]], *, beat: float | None = None) -> list[tuple[Trial, Any]]:
         """Run every job (params, index, seed, log_dir) at once; results in the order of `jobs`.
 
