@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN = $(VENV)/bin
 FASHION_MNIST = /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data tune test tune-gate panel panel-ci benchmarks matrix oldest-gate
+.PHONY: setup data tune test test-slow tune-gate panel panel-ci benchmarks matrix oldest-gate
 
 setup: $(VENV)/.installed
 
@@ -22,8 +22,13 @@ data:
 tune: setup data
 	$(BIN)/mlptune tune --n-calls 10 --out runs/quickstart-$$(date +%Y%m%d-%H%M%S)
 
+# The edit-test loop: everything but the few end-to-end tests marked slow (whole workflows in
+# subprocesses, a minute or more each); test-slow runs those, and CI runs both.
 test: setup data
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+test-slow: setup data
+	$(BIN)/python -m pytest -n 2 -m slow
 
 tune-gate: setup data
 	$(BIN)/python -m pytest --tune --n-calls 10 -m tune

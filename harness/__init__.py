@@ -1,5 +1,22 @@
 """The tuning harness: a Bayesian hyperparameter search over a Keras model.
 
+Layers (each imports only those below it; the pytest plugin, `pytest_mlptune`, sits on top and
+the harness never imports it):
+
+    cli                     `mlptune tune`; finds other subcommands through entry points
+    search                  the ask/tell loop (scikit-optimize GP, EI), in synchronous batches
+      run_directory         the run folder: settings, checkpoint, results, best model, plots
+      trial_runner          where a trial runs: here, or in a worker process
+      dask_runner           or on Dask workers (each with a worker process of its own)
+      replay                the best configurations retrained with other seeds
+    trial, model, space     one trial (train and score), the Keras model, the search space
+    data                    Dataset, the built-in loaders, IDX files, the decoded cache
+    environment, errors, atomic, argument_types, native_logs, plots   small helpers
+
+What flows through them: a `Dataset` is trained on in each `Trial`; a search's trials make a
+`SearchResult`; the plugin stores a result as a `Baseline` and judges a new one against it
+in a `Verdict`.
+
 Public names are imported lazily, so `import harness.environment` (used by the pytest plugin
 at load time) does not pull in TensorFlow or scikit-optimize.
 """
@@ -9,23 +26,22 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "SEED_SPACE": "harness.space",
+    "REFERENCE_SPACE": "harness.space",
     "DEFAULT_POINT": "harness.space",
     "HIDDEN_ACTIVATIONS": "harness.space",
     "space_fingerprint": "harness.space",
     "create_model": "harness.model",
     "trainable_parameter_count": "harness.model",
-    "Dataset": "harness.dataset",
-    "load_fashion_mnist": "harness.datasets",
-    "load_digits": "harness.datasets",
-    "load_dataset": "harness.datasets",
+    "Dataset": "harness.data.dataset",
+    "load_fashion_mnist": "harness.data.loaders",
+    "load_digits": "harness.data.loaders",
+    "load_dataset": "harness.data.loaders",
     "Trial": "harness.trial",
     "run_search": "harness.search",
     "SearchResult": "harness.search",
     "SearchBudget": "harness.search",
     "SearchAborted": "harness.search",
     "InputError": "harness.errors",
-    "environment": "harness.environment",
     "environment_key": "harness.environment",
 }
 

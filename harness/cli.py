@@ -1,18 +1,26 @@
-"""`mlptune`: the command line. `mlptune tune` runs the search by hand; `mlptune baselines` manages baselines."""
+"""`mlptune`: the command line. `mlptune tune` runs the search by hand.
+
+Other packages add subcommands through the `mlptune.commands` entry-point group: the pytest
+plugin adds `mlptune baselines`. The harness never imports the plugin; it only finds what is
+registered there, so the layers depend one way (plugin -> harness).
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 from harness.argument_types import parse_non_negative_int, parse_positive_float, parse_positive_int
 from harness.errors import InputError
 
+COMMANDS_GROUP = "mlptune.commands"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 XLA_MIN_TRAIN_EXAMPLES = 10_000
 DEFAULT_TRIALS_PER_WORKER = 5  # Keras keeps ~11-15 MB per model: a worker lives 5 trials, then gives it back
@@ -36,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     tune = commands.add_parser("tune", help="run a hyperparameter search by hand",
-                               description="Search the seed MLP's hyperparameters with a Gaussian process (EI).")
+                               description="Search the blog's MLP's hyperparameters with a Gaussian process (EI).")
     tune.add_argument("--dataset", choices=("fashion-mnist", "digits"), help="data to tune on (default fashion-mnist)")
     tune.add_argument("--data-dir", help="folder with the four Fashion-MNIST IDX files "
                       "(default /usr/share/datasets/fashion-mnist, then ~/.keras/datasets/fashion-mnist)")
@@ -46,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--seed", type=parse_non_negative_int, help="search seed; same seed, same trials (default 0)")
     tune.add_argument("--validate-on", choices=("split", "test"),
                       help="split: score on a held-out sixth of the training set (default); "
-                           "test: score on the test set, as the seed blog did")
+                           "test: score on the test set, as the blog post did")
     tune.add_argument("--train-size", type=parse_positive_int,
                       help="use a stratified subset of this many training examples (default all)")
     tune.add_argument("--max-consecutive-failures", type=parse_positive_int, default=3, metavar="N",
@@ -67,39 +75,50 @@ def build_parser() -> argparse.ArgumentParser:
                       "Q is part of the search: the same seed and Q give the same trials on any number of workers")
     tune.add_argument("--out", type=Path, help="run directory (default runs/<dataset>-<time>); must not exist yet")
     tune.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR after a crash or Ctrl-C")
+    tune.add_argument("-v", "--verbose", action="store_true",
+                      help="show TensorFlow's start-up and C++ log lines (hidden by default unless "
+                           "TF_CPP_MIN_LOG_LEVEL is set)")
 
-    baselines = commands.add_parser("baselines", help="create, refresh or list tuning baselines")
-    baseline_commands = baselines.add_subparsers(dest="baselines_command", required=True, parser_class=OneLineParser)
-    update = baseline_commands.add_parser(
-        "update", help="run tuning tests with --tune --update-baselines",
-        description="Run pytest --tune --update-baselines with the given pytest arguments.")
-    update.add_argument("pytest_args", nargs=argparse.REMAINDER, help="arguments passed to pytest (test ids, --n-calls, ...)")
-    show = baseline_commands.add_parser("show", help="table of every stored baseline and drift across environments")
-    show.add_argument("--baselines-dir", type=Path, default=None, help="default: baselines/ in the current folder")
+    for name, command in sorted(plugin_commands().items()):
+        # listed in --help; the arguments are parsed by the command itself (see main)
+        commands.add_parser(name, help=command.help, add_help=False)
     return parser
+
+
+@dataclass(frozen=True)
+class PluginCommand:
+    """A subcommand another package registered: a function `main(argv) -> exit status`."""
+
+    entry_point: Any
+
+    @property
+    def help(self) -> str:
+        doc = (self.entry_point.load().__doc__ or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
+    def main(self, argv: list[str]) -> int:
+        return self.entry_point.load()(argv)
+
+
+def plugin_commands() -> dict[str, PluginCommand]:
+    return {point.name: PluginCommand(point) for point in entry_points(group=COMMANDS_GROUP) if point.name != "tune"}
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:2] == ["baselines", "update"] and not {"-h", "--help"} & set(argv[2:]):
-        # Everything after `update` belongs to pytest, options included (argparse would claim them).
-        from pytest_mlptune import commands
-
-        return commands.update_baselines(argv[2:])
-    args = build_parser().parse_args(argv)
+    plugins = plugin_commands()
+    name = argv[0] if argv else None
     try:
-        if args.command == "tune":
-            return run_tune(args)
-        from pytest_mlptune import commands
-
-        if args.baselines_command == "update":
-            return commands.update_baselines(args.pytest_args)
-        return commands.show_baselines(args.baselines_dir)
+        if name in plugins:
+            # the command parses its own arguments (`baselines update` hands everything after it to pytest)
+            return plugins[name].main(argv[1:])
+        args = build_parser().parse_args(argv)
+        return run_tune(args)
     except InputError as error:
-        print(f"mlptune {args.command}: error: {error}", file=sys.stderr)
+        print(f"mlptune {name}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as error:  # a full disk, a folder that went away: the same one line, with the file
-        print(f"mlptune {args.command}: error: {describe_os_error(error)}", file=sys.stderr)
+        print(f"mlptune {name}: error: {describe_os_error(error)}", file=sys.stderr)
         return EXIT_USAGE
 
 
@@ -109,14 +128,14 @@ def describe_os_error(error: OSError) -> str:
             "(a run folder that was started can be continued with --resume)")
 
 
-def _quiet_tensorflow() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import logging
+def _import_tensorflow() -> None:
+    from harness import native_logs
 
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    import absl.logging
+    native_logs.import_tensorflow()
+    if native_logs.quiet_requested():
+        import absl.logging
 
-    absl.logging.set_verbosity(absl.logging.ERROR)
+        absl.logging.set_verbosity(absl.logging.ERROR)
 
 
 def preflight() -> None:
@@ -128,7 +147,10 @@ def preflight() -> None:
 
 
 def run_tune(args: argparse.Namespace) -> int:
+    from harness.native_logs import request_quiet
     from harness.run_directory import RunDirectory, RunSettings, settings_differences
+
+    request_quiet(verbose=args.verbose)  # before any worker starts: they inherit it
 
     given = {name: getattr(args, name) for name in TUNE_DEFAULTS if getattr(args, name) is not None}
     if args.resume is not None and args.out is not None and args.out != args.resume:
@@ -190,8 +212,7 @@ def _count_workers(address) -> int:
 
 
 def _load_data(settings):
-    _quiet_tensorflow()
-    from harness.datasets import load_dataset
+    from harness.data.loaders import load_dataset
 
     return load_dataset(settings.dataset, data_dir=settings.data_dir, validate_on=settings.validate_on,
                         train_size=settings.train_size)
@@ -203,6 +224,7 @@ def _tune(args: argparse.Namespace, run, data, address) -> int:
     from harness.model import create_model
     from harness.search import SearchAborted, run_search
 
+    _import_tensorflow()  # after every input check, so a usage error comes at once and alone
     settings, out, resumed = run.settings, run.path, len(run.trials)
     if resumed:
         print(f"resuming {out}: {resumed} of {settings.n_calls} trials already done")
@@ -287,8 +309,15 @@ def _clock(seconds: float) -> str:
 
 
 def report(result, data, run) -> int:
-    """The seed notebook's last cells: sorted trials, best point, and the reloaded best model's scores."""
-    from harness.run_directory import file_sha256
+    """The blog notebook's last cells: sorted trials, best point, and the reloaded best model's scores."""
+    from harness.run_directory import (
+        BEST_MODEL_NAME,
+        CHECKPOINT_NAME,
+        PLOTS_NAME,
+        RESULTS_NAME,
+        TENSORBOARD_NAME,
+        file_sha256,
+    )
 
     out = run.path
 
@@ -303,17 +332,18 @@ def report(result, data, run) -> int:
     print(f"\nbest parameters (trial {best.index}): {format_params(best.params)}")
     print(f"best validation accuracy: {best.score:.4f}")
     summary = result.to_json()
-    if best.model_path and best.model_sha256 and file_sha256(Path(best.model_path)) != best.model_sha256:
-        print(f"mlptune tune: error: {best.model_path} changed after the search saved it (SHA-256 differs); "
+    model_path = result.best_model_path
+    if model_path and best.model_sha256 and file_sha256(Path(model_path)) != best.model_sha256:
+        print(f"mlptune tune: error: {model_path} changed after the search saved it (SHA-256 differs); "
               "not loading it. Rerun the search for a trusted model", file=sys.stderr)
         return EXIT_FAILED
-    if best.model_path:
+    if model_path:
         import keras
 
-        model = keras.models.load_model(best.model_path, safe_mode=True)
+        model = keras.models.load_model(model_path, safe_mode=True)
         val_loss, val_accuracy = model.evaluate(data.x_val, data.y_val, batch_size=1024, verbose=0)
         check = {"val_accuracy_reloaded": float(val_accuracy), "matches_recorded": abs(val_accuracy - best.score) < 1e-6}
-        line = f"best model reloaded from {best.model_path}: validation accuracy {val_accuracy:.4f}"
+        line = f"best model reloaded from {model_path}: validation accuracy {val_accuracy:.4f}"
         if data.has_test:
             test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=1024, verbose=0)
             check.update(test_loss=float(test_loss), test_accuracy=float(test_accuracy))
@@ -328,9 +358,12 @@ def report(result, data, run) -> int:
     print(f"time: optimizer {timing['optimizer_seconds']:.1f} s, training {timing['training_seconds']:.1f} s, "
           f"wall {timing['wall_seconds']:.1f} s")
     for name, problem in summary.get("plot_problems", {}).items():
-        print(f"note: plots/{name}.png not written: {problem}")
-    print(f"wrote {out}/: results.json, trials.jsonl, best_model.keras, plots/, tensorboard/ "
-          f"(view with: tensorboard --logdir {out / 'tensorboard'})")
+        print(f"note: {PLOTS_NAME}/{name}.png not written: {problem}")
+    written = [RESULTS_NAME, CHECKPOINT_NAME, *([BEST_MODEL_NAME] if model_path else []), f"{PLOTS_NAME}/"]
+    line = f"wrote {out}/: {', '.join(written)}"
+    if run.tensorboard_dir is not None:
+        line += f", {TENSORBOARD_NAME}/ (view with: tensorboard --logdir {run.tensorboard_dir})"
+    print(line)
     return EXIT_OK
 
 

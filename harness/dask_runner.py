@@ -38,7 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.dataset import Dataset
+from harness.argument_types import require_int
+from harness.data.dataset import Dataset
 from harness.errors import InputError
 from harness.trial import FAILED, Trial
 
@@ -72,9 +73,8 @@ class ClusterAddress:
                                           ("scheduler_file", self.scheduler_file)) if value is not None]
         if len(named) > 1:
             raise InputError(f"give one of workers, scheduler and scheduler_file, not {' and '.join(named)}")
-        if self.workers is not None and (isinstance(self.workers, bool) or not isinstance(self.workers, int)
-                                         or self.workers < 1):
-            raise InputError(f"workers must be a positive integer, got {self.workers!r}")
+        if self.workers is not None:
+            require_int("workers", self.workers)
 
 
 def worker_versions() -> dict[str, str | None]:

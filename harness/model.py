@@ -1,4 +1,4 @@
-"""The seed blog's multilayer perceptron."""
+"""The blog post's multilayer perceptron."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from harness.space import HIDDEN_ACTIVATIONS, LEARNING_RATE_RANGE, NUM_LAYERS_RANGE, NUM_NODES_RANGE
 
 # Running several batches per compiled call and compiling with XLA roughly halves a CPU trial
-# here without changing what is computed per batch (see the Performance section of the README).
+# here without changing what is computed per batch (see docs/performance.md).
 DEFAULT_STEPS_PER_EXECUTION = 32
 
 
@@ -46,7 +46,7 @@ def create_model(
     jit_compile: bool = True,
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION,
 ):
-    """Build and compile the seed MLP.
+    """Build and compile the blog's MLP.
 
     The input is flattened, then `num_layers` hidden Dense layers of `num_nodes` units each with
     `hidden_activation`, then one Dense softmax layer of `num_classes` units. So `num_layers`

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.dataset import Dataset
+from harness.data.dataset import Dataset
 
 REPLAY_STREAM = 0x5EED  # keeps replay seeds apart from the trial seeds SeedSequence([seed, index]) gives
 FAILED_SCORE = 0.0  # a replayed trial that fails counts as accuracy 0, as the search tells the optimizer

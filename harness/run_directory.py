@@ -32,6 +32,8 @@ SETTINGS_NAME = "run.json"
 CHECKPOINT_NAME = "trials.jsonl"
 RESULTS_NAME = "results.json"
 BEST_MODEL_NAME = "best_model.keras"
+PLOTS_NAME = "plots"
+TENSORBOARD_NAME = "tensorboard"
 LOCK_NAME = ".lock"
 SETTINGS_SCHEMA = 1
 DATASETS = ("fashion-mnist", "digits")
@@ -105,7 +107,7 @@ class InMemoryRun:
     def write_results(self, results: dict[str, Any]) -> None:
         pass
 
-    def write_plots(self, optimize_result) -> dict[str, str]:
+    def write_plots(self, optimize_result, trials) -> dict[str, str]:
         return {}
 
     def close(self) -> None:
@@ -118,7 +120,7 @@ class RunDirectory(InMemoryRun):
     def __init__(self, path: Path, *, settings: RunSettings | None, tensorboard: bool, lock_fd: int):
         self.path = path
         self.settings = settings
-        self.tensorboard_dir = path / "tensorboard" if tensorboard else None
+        self.tensorboard_dir = path / TENSORBOARD_NAME if tensorboard else None
         self.trials = ()
         self.data_fingerprint: str | None = None
         self.best_model_path = None
@@ -240,10 +242,10 @@ class RunDirectory(InMemoryRun):
     def write_results(self, results: dict[str, Any]) -> None:
         write_json_atomic(self.path / RESULTS_NAME, results)
 
-    def write_plots(self, optimize_result) -> dict[str, str]:
+    def write_plots(self, optimize_result, trials) -> dict[str, str]:
         from harness.plots import write_plots
 
-        return write_plots(optimize_result, self.path / "plots")
+        return write_plots(optimize_result, trials, self.path / PLOTS_NAME)
 
     def close(self) -> None:
         if self._lock_fd is not None:

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness.dataset import Dataset
+from harness.argument_types import require_int, require_seconds
+from harness.data.dataset import Dataset
 from harness.environment import environment
 from harness.errors import InputError
 from harness.run_directory import InMemoryRun, RunDirectory
 from harness.space import (
     DEFAULT_POINT,
-    SEED_SPACE,
+    REFERENCE_SPACE,
     check_point_in_space,
     describe_dimension,
     point_to_params,
@@ -31,7 +32,13 @@ FAILED_TRIAL_PENALTY = 0.0
 
 skopt minimises, so an ok trial is told -accuracy in [-1, 0]; NaN or inf would crash it."""
 
-MAX_RANDOM_POINTS = 10  # the seed blog's gp_minimize default, reached at 50 calls
+
+def objective(trial: Trial) -> float:
+    """What the optimizer is told for a trial: -accuracy, or the penalty when it failed."""
+    return -trial.score if trial.ok else FAILED_TRIAL_PENALTY
+
+
+MAX_RANDOM_POINTS = 10  # the blog post's gp_minimize default, reached at 50 calls
 
 
 def default_initial_points(n_calls: int, *, has_x0: bool) -> int:
@@ -78,7 +85,7 @@ class SearchResult:
     optimizer_seconds: float
     training_seconds: float
     wall_seconds: float
-    best_model_path: str | None = None
+    best_model_path: str | None = None  # the best trial's model, saved by a search with a run folder
     stopped_early: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -88,15 +95,10 @@ class SearchResult:
         ok = [t for t in self.trials if t.ok]
         if not ok:
             return None
-        best = max(ok, key=lambda t: (t.score, -t.index))
-        return replace(best, model_path=self.best_model_path)
-
-    @property
-    def data_fingerprint(self) -> str:
-        return self.data["fingerprint"]
+        return max(ok, key=lambda t: (t.score, -t.index))
 
     def sorted_trials(self) -> list[Trial]:
-        """Trials from best to worst score, failed ones last (the seed's sorted(zip(...)))."""
+        """Trials from best to worst score, failed ones last (the blog's sorted(zip(...)))."""
         return sorted(self.trials, key=lambda t: (not t.ok, -(t.score or 0.0), t.index))
 
     def to_json(self) -> dict[str, Any]:
@@ -135,7 +137,7 @@ def acquisition_optimizer(space: Sequence) -> str:
 
     skopt's L-BFGS climbs the relaxed space (a one-hot weight per category, integers as reals)
     and rounds its optimum afterwards. With a categorical dimension it can end on a mix of two
-    categories whose rounded point has no expected improvement left: the seed protocol's 50-call
+    categories whose rounded point has no expected improvement left: the blog protocol's 50-call
     run with seed 0 spent its last 13 calls on near-copies of such a point (EI 1e-77 there, 0.016
     at the best of 10,000 sampled points). Sampling scores real points only, so whatever it
     proposes is a point the search can train.
@@ -196,7 +198,7 @@ def run_search(
 
     `create_model` is called with the dimension names as keyword arguments (plain int, float,
     str) and must return a compiled Keras model with an accuracy metric. With the seed space
-    and no `x0`, the seed's default point is the first call. With `out_dir`, the run writes
+    and no `x0`, the blog's default point is the first call. With `out_dir`, the run writes
     `trials.jsonl` (one line per finished trial), `results.json`, `best_model.keras` (the best
     trial's model, replaced atomically) and `tensorboard/` (one run per trial): a path must not
     exist yet (it is created and locked for the run); an open `RunDirectory` is used as it is,
@@ -225,40 +227,35 @@ def run_search(
     replaced every `trials_per_worker` trials (default 5), so `create_model` must be importable
     by name there too.
     """
-    space = validate_space(SEED_SPACE if space is None else space)
-    _check_positive_int("n_calls", n_calls, fix="give --n-calls 1 or more")
-    _check_positive_int("epochs", epochs, fix="give --epochs 1 or more")
-    _check_positive_int("batch_size", batch_size, fix="give --batch-size 1 or more")
-    _check_positive_int("max_consecutive_failures", max_consecutive_failures, fix="give 1 or more")
+    space = validate_space(REFERENCE_SPACE if space is None else space)
+    require_int("n_calls", n_calls, fix="give --n-calls 1 or more")
+    require_int("epochs", epochs, fix="give --epochs 1 or more")
+    require_int("batch_size", batch_size, fix="give --batch-size 1 or more")
+    require_int("max_consecutive_failures", max_consecutive_failures, fix="give 1 or more")
+    require_int("seed", seed, minimum=0)
     if trials_per_batch is not None:
-        _check_positive_int("trials_per_batch", trials_per_batch, fix="give --trials-per-batch 1 or more")
+        require_int("trials_per_batch", trials_per_batch, fix="give --trials-per-batch 1 or more")
+    if trials_per_worker is not None:
+        require_int("trials_per_worker", trials_per_worker, fix="give 1 or more, or None to train in this process")
+    if trial_timeout is not None:
+        require_seconds("trial_timeout", trial_timeout)
+    if acq_func not in ("EI", "PI", "LCB", "gp_hedge"):
+        raise InputError(f"acq_func must be EI, PI, LCB or gp_hedge, got {acq_func!r}")
     from harness.dask_runner import ClusterAddress
 
     address = ClusterAddress(workers=workers, scheduler=scheduler, scheduler_file=scheduler_file)
     address.check()
-    if address.given:
-        _check_picklable(create_model)  # each Dask worker's trial process imports it by name
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
-    if acq_func not in ("EI", "PI", "LCB", "gp_hedge"):
-        raise InputError(f"acq_func must be EI, PI, LCB or gp_hedge, got {acq_func!r}")
-    if trials_per_worker is not None:
-        _check_positive_int("trials_per_worker", trials_per_worker, fix="give 1 or more, or None to train in this process")
-        _check_picklable(create_model)
-    if trial_timeout is not None and (isinstance(trial_timeout, bool) or not isinstance(trial_timeout, (int, float))
-                                      or not trial_timeout > 0 or trial_timeout == float("inf")):
-        raise InputError(f"trial_timeout must be a positive number of seconds, got {trial_timeout!r}")
+    if address.given or trials_per_worker is not None:
+        _check_picklable(create_model)  # a worker process imports it by name
     fingerprint = space_fingerprint(space)
-    if x0 is None and fingerprint == space_fingerprint(SEED_SPACE):
+    if x0 is None and fingerprint == space_fingerprint(REFERENCE_SPACE):
         x0 = DEFAULT_POINT
     if x0 is not None:
         x0 = list(x0)
         check_point_in_space(space, x0)
     if n_initial_points is None:
         n_initial_points = default_initial_points(n_calls, has_x0=x0 is not None)
-    elif isinstance(n_initial_points, bool) or not isinstance(n_initial_points, int) or n_initial_points < 1:
-        raise InputError(f"n_initial_points must be a positive integer, got {n_initial_points!r}")
-    elif n_initial_points > n_calls:
+    elif require_int("n_initial_points", n_initial_points) > n_calls:
         raise InputError(
             f"n_initial_points ({n_initial_points}) exceeds n_calls ({n_calls}): the Gaussian process would "
             "never steer; raise --n-calls or lower n_initial_points"
@@ -320,6 +317,22 @@ def _search_with_run(*, run, create_model, data, space, n_calls, seed, epochs, b
         runner.close()
 
 
+def batch_sizes(*, n_calls: int, trials_per_batch: int, n_initial_points: int) -> list[int]:
+    """How many trials each synchronous batch holds: q, except where a batch would pass the initial points.
+
+    Asked beyond the random initial points, the constant liar would fit its Gaussian process to
+    lies alone (scikit-optimize issue 1011), so the batch that reaches them ends there.
+    """
+    sizes, start = [], 0
+    while start < n_calls:
+        size = min(trials_per_batch, n_calls - start)
+        if start < n_initial_points:
+            size = min(size, n_initial_points - start)
+        sizes.append(size)
+        start += size
+    return sizes
+
+
 def _ask(optimizer, count: int) -> list:
     """`count` points to evaluate: plain `ask()` for one (the serial path, bit for bit), else the
     constant liar (`ask(n_points=count)`, skopt's cl_min), which spreads the points of one batch."""
@@ -346,14 +359,9 @@ def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, run, tensorboar
                             training_seconds=training_seconds, wall_seconds=time.perf_counter() - started,
                             best_model_path=run.best_model_path, stopped_early=stopped_early, **base)
 
-    n_initial_points = optimizer.n_initial_points_
     start = 0
-    while start < n_calls:
-        size = min(trials_per_batch, n_calls - start)
-        if start < n_initial_points:
-            # A batch never runs past the random initial points: asked beyond them, the constant
-            # liar would fit its Gaussian process to lies alone (scikit-optimize issue 1011).
-            size = min(size, n_initial_points - start)
+    for size in batch_sizes(n_calls=n_calls, trials_per_batch=trials_per_batch,
+                            n_initial_points=optimizer.n_initial_points_):
         tick = time.perf_counter()
         if start == 0 and x0 is not None:
             points = [x0] + (_ask(optimizer, size - 1) if size > 1 else [])
@@ -372,9 +380,10 @@ def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, run, tensorboar
                      log_dir=tensorboard_dir / trial_log_name(index, params) if tensorboard_dir else None)
                 for index, params in asked if index >= len(resume_trials)]
         outcomes = _outcomes(runner, jobs, execute=execute, n_calls=n_calls, beat=best_score)
-        for index, _ in asked:
+        for index, params in asked:
             if index < len(resume_trials):
-                trial = resume_trials[index]
+                # the logged trial, with its params in the space's order (the log's JSON sorts keys)
+                trial = replace(resume_trials[index], params=params)
             else:
                 trial, model = next(outcomes)
                 training_seconds += trial.seconds
@@ -391,7 +400,7 @@ def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, run, tensorboar
                 best_score = trial.score
             batch.append(trial)
         tick = time.perf_counter()
-        objectives = [-trial.score if trial.ok else FAILED_TRIAL_PENALTY for trial in batch]
+        objectives = [objective(trial) for trial in batch]
         if size == 1:
             optimizer.tell(list(points[0]), objectives[0])
         else:
@@ -414,7 +423,7 @@ def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, run, tensorboar
 
     result = snapshot()
     if isinstance(run, RunDirectory):
-        problems = run.write_plots(optimizer.get_result())
+        problems = run.write_plots(optimizer.get_result(), result.trials)
         if problems:
             result = replace(result, extra={"plot_problems": problems})
         run.write_results(result.to_json())
@@ -432,11 +441,6 @@ def _outcomes(runner, jobs: list[dict[str, Any]], *, execute, n_calls: int, beat
         return
     for job in jobs:
         yield execute(functools.partial(runner.run, **job, more_trials=job["index"] + 1 < n_calls))
-
-
-def _check_positive_int(name: str, value: Any, *, fix: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InputError(f"{name} must be a positive integer, got {value!r}; {fix}")
 
 
 def _check_picklable(create_model: Callable[..., Any]) -> None:

@@ -1,4 +1,4 @@
-"""The search space: the seed blog's four dimensions and helpers for any named space."""
+"""The search space: the blog post's four dimensions and helpers for any named space."""
 
 from __future__ import annotations
 
@@ -17,16 +17,16 @@ LEARNING_RATE_RANGE = (1e-4, 1e-1)
 NUM_LAYERS_RANGE = (3, 10)
 NUM_NODES_RANGE = (10, 300)
 
-SEED_SPACE: tuple[Dimension, ...] = (
+REFERENCE_SPACE: tuple[Dimension, ...] = (
     Real(*LEARNING_RATE_RANGE, prior="log-uniform", name="learning_rate"),
     Integer(*NUM_LAYERS_RANGE, name="num_layers"),
     Integer(*NUM_NODES_RANGE, name="num_nodes"),
     Categorical(list(HIDDEN_ACTIVATIONS), name="hidden_activation"),
 )
-"""The seed blog's search space, in the order of `create_model`'s arguments."""
+"""The blog post's search space, in the order of `create_model`'s arguments."""
 
 DEFAULT_POINT: tuple[float, int, int, str] = (0.01, 3, 16, "relu")
-"""The seed blog's hand-picked starting point, evaluated as the first call."""
+"""The blog post's hand-picked starting point, evaluated as the first call."""
 
 
 def validate_space(space: Sequence[Dimension]) -> list[Dimension]:

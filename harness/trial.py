@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.dataset import Dataset
+from harness.data.dataset import Dataset
 
 OK = "ok"
 FAILED = "failed"
@@ -29,7 +29,6 @@ class Trial:
     val_loss: float | None
     seconds: float
     error: str | None = None
-    model_path: str | None = field(default=None, compare=False)
     model_sha256: str | None = field(default=None, compare=False)  # of the best model file saved after this trial
 
     @property
@@ -112,7 +111,7 @@ def trial_seed(search_seed: int, index: int) -> int:
 
 
 def trial_log_name(index: int, params: dict[str, Any]) -> str:
-    """A TensorBoard run name that shows the hyperparameters, like the seed blog's log folders."""
+    """A TensorBoard run name that shows the hyperparameters, like the blog post's log folders."""
     parts = [f"trial_{index:03d}"]
     for name, value in params.items():
         if isinstance(value, float):

@@ -22,7 +22,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from harness.dataset import Dataset
+from harness.argument_types import require_int
+from harness.data.dataset import Dataset
 from harness.errors import InputError
 from harness.trial import FAILED, Trial, run_trial
 
@@ -94,8 +95,7 @@ class WorkerProcessRunner:
 
     def __init__(self, *, create_model: Callable[..., Any], data: Dataset, epochs: int, batch_size: int,
                  trials_per_worker: int, trial_timeout: float | None = None):
-        if isinstance(trials_per_worker, bool) or not isinstance(trials_per_worker, int) or trials_per_worker < 1:
-            raise ValueError(f"trials_per_worker must be a positive integer, got {trials_per_worker!r}")
+        require_int("trials_per_worker", trials_per_worker)
         self.trial_timeout = trial_timeout  # seconds a trial may take before its worker is killed; None: no limit
         self._setup = dict(sys_path=list(sys.path), create_model=create_model, data=data, epochs=epochs,
                            batch_size=batch_size)
@@ -239,12 +239,10 @@ def _worker_main(connection, parent_pid: int) -> None:
     _exit_when_orphaned(parent_pid)
     setup = connection.recv()
     sys.path[:] = setup.pop("sys_path")
-    import logging
+    from harness.native_logs import import_tensorflow
 
-    import keras  # noqa: F401 - imported now, while the worker before us finishes its last trial
-
-    # Each trial builds a new model, so Keras' retracing warning is expected noise here.
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    import_tensorflow()  # now, while the worker before us finishes its last trial
+    import keras  # noqa: F401
     fixed = dict(create_model=setup["create_model"], data=setup["data"], epochs=setup["epochs"],
                  batch_size=setup["batch_size"])
     model = None

@@ -1,13 +1,49 @@
-"""`mlptune baselines update` and `mlptune baselines show`."""
+"""`mlptune baselines update` and `mlptune baselines show`.
+
+Registered with the `mlptune` command through the `mlptune.commands` entry-point group
+(pyproject.toml), so the harness's command line never imports the plugin.
+"""
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
 
+from harness.errors import InputError
 from pytest_mlptune.baseline import Baseline, BaselineError, all_baselines
+
+EXIT_USAGE = 2
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str):  # noqa: D102
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(prog="mlptune baselines", description="Create, refresh or list tuning baselines.")
+    commands = parser.add_subparsers(dest="baselines_command", required=True, parser_class=_OneLineParser)
+    update = commands.add_parser(
+        "update", help="run tuning tests with --tune --update-baselines",
+        description="Run pytest --tune --update-baselines with the given pytest arguments.")
+    update.add_argument("pytest_args", nargs=argparse.REMAINDER, help="arguments passed to pytest (test ids, --n-calls, ...)")
+    show = commands.add_parser("show", help="table of every stored baseline and drift across environments")
+    show.add_argument("--baselines-dir", type=Path, default=None, help="default: baselines/ in the current folder")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """create, refresh or list tuning baselines (the pytest plugin's)"""
+    if argv[:1] == ["update"] and not {"-h", "--help"} & set(argv[1:]):
+        # everything after `update` belongs to pytest, options included (argparse would claim them)
+        return update_baselines(argv[1:])
+    args = build_parser().parse_args(argv)
+    if args.baselines_command == "update":
+        return update_baselines(args.pytest_args)
+    return show_baselines(args.baselines_dir)
 
 
 def update_baselines(pytest_args: list[str]) -> int:
@@ -60,8 +96,6 @@ def drift_table(found: list[tuple[Path, Baseline | BaselineError]]) -> list[str]
 
 
 def show_baselines(baselines_dir: Path | None) -> int:
-    from harness.errors import InputError
-
     directory = baselines_dir or Path("baselines")
     if not directory.is_dir():
         raise InputError(f"no baselines directory at {directory}; pass --baselines-dir DIR or create baselines first")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import shlex
 import time
 from dataclasses import dataclass
@@ -21,7 +22,6 @@ from pytest_mlptune.baseline import (
 )
 from pytest_mlptune.options import TuneSettings
 from pytest_mlptune.verdict import (
-    Status,
     Verdict,
     comparability_problems,
     compare_replay,
@@ -34,7 +34,7 @@ from pytest_mlptune.verdict import (
 )
 
 ROW_PROPERTY = "mlptune_row"
-BASELINE_PROPERTY = "mlptune_baseline"
+BASELINE_PROPERTY = "mlptune_baseline_file"
 REPLAY_CONFIGS = 3  # the search's best few configurations a baseline records and every check retrains
 REPLAY_SEEDS = 4  # training seeds per replayed configuration, at least (docs/verdict.md: the panel chose it)
 
@@ -227,7 +227,7 @@ class TuneFixture:
                                   k=tolerance.k, floor=tolerance.floor, failed=replayed.failed),
             location=location, update_command=self.update_command(),
             training_data_changed=baseline.data.get("train_fingerprint") != result.data.get("train_fingerprint"))
-        if verdict.status is Status.REGRESSED:
+        if not verdict.status.passed:  # regressed, or a check that could not have failed
             return self._fail(verdict, result, seconds=waited)
         self.checked = True
         return self._record(verdict, result, seconds=waited)
@@ -285,7 +285,7 @@ class TuneFixture:
 
     def _record(self, verdict: Verdict, result, *, seconds: float, baseline=None) -> Verdict:
         search, replay = verdict.search, verdict.replay
-        self._node.user_properties.append((ROW_PROPERTY, {
+        row = {
             "test": self.nodeid, "status": verdict.status.value, "best": verdict.best,
             "baseline": search.baseline if search else (baseline.value if baseline else None),
             "search_bound": search.bound if search else None,
@@ -294,5 +294,24 @@ class TuneFixture:
             "replay_shape": f"{replay.configs}x{replay.seeds}" if replay else None,
             "calls": len(result.trials), "seconds": round(result.wall_seconds + seconds, 1),
             "message": verdict.message,
-        }))
+        }
+        # user_properties travel with the report (to the xdist controller, and into --junitxml)
+        self._node.user_properties.append((ROW_PROPERTY, json.dumps(row)))
+        self._node.user_properties.extend(junit_properties(verdict))
         return verdict
+
+
+def junit_properties(verdict: Verdict) -> list[tuple[str, str]]:
+    """The numbers a CI dashboard shows for a tuning test, one JUnit property each (absent when not measured)."""
+    search, replay = verdict.search, verdict.replay
+    values = {
+        "mlptune_verdict": verdict.status.value,
+        "mlptune_best": verdict.best,
+        "mlptune_baseline_best": search.baseline if search else None,
+        "mlptune_delta": search.delta if search else None,
+        "mlptune_bound": search.bound if search else None,
+        "mlptune_replay_delta": replay.delta if replay else None,
+        "mlptune_replay_bound": replay.bound if replay else None,
+    }
+    return [(name, value if isinstance(value, str) else f"{value:.4f}")
+            for name, value in values.items() if value is not None]

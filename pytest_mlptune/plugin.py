@@ -6,6 +6,7 @@ run, and those imports happen inside the fixture's search only.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,7 +150,7 @@ class ReportCollector:
         tune_report = self.config.stash[REPORT_KEY]
         for name, value in getattr(report, "user_properties", None) or ():
             if name == ROW_PROPERTY and report.when == "call":
-                tune_report.rows.append(value)
+                tune_report.rows.append(json.loads(value))
             elif name == BASELINE_PROPERTY and report.when == "setup":
                 tune_report.used_baselines.add(value)
             elif name == VACUOUS_PROPERTY:

@@ -7,7 +7,7 @@ gain; whatever it is, the ratio and both best accuracies are reported.
 import functools
 import time
 
-from harness.datasets import load_fashion_mnist
+from harness.data.loaders import load_fashion_mnist
 from harness.model import create_model
 from harness.search import run_search
 

@@ -2,22 +2,22 @@
 
 import pytest
 
-from harness import datasets
+from harness.data import loaders
 
 from .conftest import interleaved_seconds, median
 
-pytestmark = pytest.mark.skipif(not datasets.DEBIAN_FASHION_MNIST_DIR.is_dir(), reason="needs dataset-fashion-mnist")
+pytestmark = pytest.mark.skipif(not loaders.DEBIAN_FASHION_MNIST_DIR.is_dir(), reason="needs dataset-fashion-mnist")
 
 
 def test_warm_load_against_cold_decode(benchmark, record_ratio):
-    identity = datasets._file_identity(datasets.DEBIAN_FASHION_MNIST_DIR)
-    datasets._decode_fashion_mnist.__wrapped__(identity)  # fills the disk cache
+    identity = loaders._file_identity(loaders.DEBIAN_FASHION_MNIST_DIR)
+    loaders._decode_fashion_mnist.__wrapped__(identity)  # fills the disk cache
 
     def cold():
-        datasets._decode_fashion_mnist.__wrapped__(identity, use_cache=False)
+        loaders._decode_fashion_mnist.__wrapped__(identity, use_cache=False)
 
     def warm():
-        datasets._decode_fashion_mnist.__wrapped__(identity)
+        loaders._decode_fashion_mnist.__wrapped__(identity)
 
     cold_times, warm_times = interleaved_seconds(cold, warm, rounds=5)
     benchmark.pedantic(warm, rounds=5, iterations=1)

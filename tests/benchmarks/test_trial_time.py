@@ -1,4 +1,4 @@
-"""One trial of the seed protocol (full Fashion-MNIST, 5 epochs, batch 64): harness against a seed-style trial.
+"""One trial of the blog protocol (full Fashion-MNIST, 5 epochs, batch 64): harness against a blog-style trial.
 
 The seed-style trial is what the blog's fitness function does: plain Keras `fit` on numpy arrays,
 default compile, a TensorBoard callback. The harness trial is `run_trial` with `create_model`'s
@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from harness import create_model, datasets, load_fashion_mnist
+from harness import create_model, load_fashion_mnist
+from harness.data import loaders
 from harness.trial import run_trial
 
-pytestmark = pytest.mark.skipif(not datasets.DEBIAN_FASHION_MNIST_DIR.is_dir(), reason="needs dataset-fashion-mnist")
+pytestmark = pytest.mark.skipif(not loaders.DEBIAN_FASHION_MNIST_DIR.is_dir(), reason="needs dataset-fashion-mnist")
 
 POINTS = {"default": (0.01, 3, 16, "relu"), "best": (0.000296, 7, 300, "relu")}
 

@@ -1,4 +1,4 @@
-"""What else was tried to speed up a trial at the seed's best point, each against the harness trial.
+"""What else was tried to speed up a trial at the blog's best point, each against the harness trial.
 
 The best point [0.000296, 7, 300, 'relu'] is dominated by the matrix products of seven 300-unit
 layers, so what removes per-step overhead (XLA, steps per execution) gains less there than at the
@@ -13,9 +13,9 @@ import sys
 
 import pytest
 
-from harness import datasets
+from harness.data import loaders
 
-pytestmark = pytest.mark.skipif(not datasets.DEBIAN_FASHION_MNIST_DIR.is_dir(), reason="needs dataset-fashion-mnist")
+pytestmark = pytest.mark.skipif(not loaders.DEBIAN_FASHION_MNIST_DIR.is_dir(), reason="needs dataset-fashion-mnist")
 
 VARIANT_SCRIPT = r"""
 import json, sys, time

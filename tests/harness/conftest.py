@@ -2,7 +2,7 @@ import functools
 
 import pytest
 
-from harness.datasets import load_digits
+from harness.data.loaders import load_digits
 from harness.model import create_model
 
 
@@ -14,6 +14,6 @@ def digits():
 
 @pytest.fixture(scope="module")
 def digits_model(digits):
-    """The seed MLP sized for digits, without XLA (compiling costs more than it saves here)."""
+    """The blog's MLP sized for digits, without XLA (compiling costs more than it saves here)."""
     return functools.partial(create_model, input_shape=digits.input_shape, num_classes=digits.num_classes,
                              jit_compile=False)

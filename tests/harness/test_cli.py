@@ -1,6 +1,7 @@
 """`mlptune tune` as a user runs it: in a subprocess, reading its output and exit status."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -9,9 +10,14 @@ import pytest
 QUICK = ["--dataset", "digits", "--n-calls", "2", "--epochs", "1", "--train-size", "300"]
 
 
-def mlptune(*args, cwd):
+def mlptune(*args, cwd, env=None):
     return subprocess.run([sys.executable, "-m", "harness.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600)
+                          timeout=600, env=env)
+
+
+def as_a_user_runs_it():
+    """The environment without the test suite's own TF_CPP_MIN_LOG_LEVEL (tests/conftest.py)."""
+    return {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
 
 
 def assert_one_line_usage_error(run, message):
@@ -70,9 +76,11 @@ def test_resume_of_something_that_is_not_a_run(tmp_path):
     assert_one_line_usage_error(run, "empty is not a run directory")
 
 
+@pytest.mark.slow  # an end-to-end run: make test-slow
 def test_quick_run_reports_like_the_seed_notebook_then_resume_refuses_other_settings(tmp_path):
-    run = mlptune("tune", *QUICK, "--out", "run", cwd=tmp_path)
+    run = mlptune("tune", *QUICK, "--out", "run", cwd=tmp_path, env=as_a_user_runs_it())
     assert run.returncode == 0, run.stderr
+    assert run.stderr == ""  # quiet by default: no TensorFlow start-up lines, from this process or its workers
     out = run.stdout
     assert "[1/2] val_acc" in out and "[2/2] val_acc" in out and "ETA" in out
     assert "trials by validation accuracy (best first):" in out
@@ -111,6 +119,7 @@ def _wait_for_trials(path, count, process, timeout=300):
 RESUMABLE = ["--dataset", "digits", "--n-calls", "4", "--epochs", "1", "--train-size", "300", "--seed", "5"]
 
 
+@pytest.mark.slow  # an end-to-end run: make test-slow
 def test_sigkill_mid_run_then_resume_gives_the_uninterrupted_trials(tmp_path):
     import signal
 
@@ -196,6 +205,7 @@ def _all_gone(processes, timeout=60):
 
 
 @pytest.mark.parametrize("stop", ["SIGKILL", "SIGINT"])
+@pytest.mark.slow  # an end-to-end run: make test-slow
 def test_no_process_is_left_behind_when_a_run_on_workers_is_stopped(tmp_path, stop):
     import signal
 
@@ -210,6 +220,7 @@ def test_no_process_is_left_behind_when_a_run_on_workers_is_stopped(tmp_path, st
     assert _all_gone(children) == []
 
 
+@pytest.mark.slow  # an end-to-end run: make test-slow
 def test_a_run_on_workers_records_its_batch_size_and_resumes_with_another_worker_count(tmp_path):
     run = mlptune("tune", *QUICK, "--workers", "2", "--out", "run", cwd=tmp_path)
     assert run.returncode == 0, run.stderr

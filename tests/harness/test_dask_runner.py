@@ -25,6 +25,7 @@ def in_process_q2(digits, digits_model):
     return signature(run_search(create_model=digits_model, data=digits, trials_per_batch=2, **FAST))
 
 
+@pytest.mark.slow  # an end-to-end run: make test-slow
 def test_one_or_two_embedded_workers_give_the_in_process_trials(digits, digits_model, in_process_q2):
     one = run_search(create_model=digits_model, data=digits, workers=1, trials_per_batch=2, **FAST)
     two = run_search(create_model=digits_model, data=digits, workers=2, **FAST)  # q defaults to the workers
@@ -60,12 +61,14 @@ def external_cluster(tmp_path):
             process.wait(timeout=60)
 
 
+@pytest.mark.slow  # an end-to-end run: make test-slow
 def test_an_external_cluster_gives_the_same_trials(digits, digits_model, in_process_q2, external_cluster):
     external = run_search(create_model=digits_model, data=digits, scheduler_file=external_cluster,
                           trials_per_batch=2, **FAST)
     assert signature(external) == in_process_q2
 
 
+@pytest.mark.slow  # an end-to-end run: make test-slow
 def test_q1_on_workers_gives_the_serial_trials(digits, digits_model):
     serial = run_search(create_model=digits_model, data=digits, **FAST)
     on_workers = run_search(create_model=digits_model, data=digits, workers=2, trials_per_batch=1, **FAST)
@@ -74,7 +77,7 @@ def test_q1_on_workers_gives_the_serial_trials(digits, digits_model):
 
 def suicidal_model(**params):
     """Kills its own process while building: what the kernel's OOM killer does to a trial."""
-    from harness.datasets import load_digits
+    from harness.data.loaders import load_digits
     from harness.model import create_model
 
     if params["num_layers"] > 3:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.model import create_model, trainable_parameter_count
-from harness.space import HIDDEN_ACTIVATIONS, SEED_SPACE
+from harness.space import HIDDEN_ACTIVATIONS, REFERENCE_SPACE
 from pytest_mlptune.model_checks import check_create_model, points
 
 
@@ -30,7 +30,7 @@ def test_input_shape_and_classes_follow_the_data():
     assert model.input_shape == (None, 8, 8) and model.output_shape == (None, 4)
 
 
-@given(points(SEED_SPACE))
+@given(points(REFERENCE_SPACE))
 def test_any_point_of_the_seed_space_builds_the_network_it_names(params):
     learning_rate, num_layers, num_nodes, activation = params.values()
     keras.backend.clear_session()
@@ -49,8 +49,8 @@ def test_any_point_of_the_seed_space_builds_the_network_it_names(params):
 
 def test_the_seed_model_keeps_the_contract_the_search_relies_on():
     # The same check users run on their own create_model (pytest_mlptune.model_checks).
-    seed_mlp = functools.partial(create_model, input_shape=(8, 8), num_classes=10, jit_compile=False)
-    check_create_model(seed_mlp, SEED_SPACE, input_shape=(8, 8), num_classes=10, max_examples=5)
+    reference_mlp = functools.partial(create_model, input_shape=(8, 8), num_classes=10, jit_compile=False)
+    check_create_model(reference_mlp, REFERENCE_SPACE, input_shape=(8, 8), num_classes=10, max_examples=5)
 
 
 def test_parameter_count_by_hand():

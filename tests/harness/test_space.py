@@ -5,7 +5,7 @@ from skopt.space import Categorical, Integer, Real
 from harness.errors import InputError
 from harness.space import (
     DEFAULT_POINT,
-    SEED_SPACE,
+    REFERENCE_SPACE,
     check_point_in_space,
     point_to_params,
     space_fingerprint,
@@ -14,18 +14,18 @@ from harness.space import (
 
 
 def test_seed_space_matches_the_blog():
-    learning_rate, num_layers, num_nodes, activation = SEED_SPACE
+    learning_rate, num_layers, num_nodes, activation = REFERENCE_SPACE
     assert (learning_rate.name, learning_rate.low, learning_rate.high, learning_rate.prior) == (
         "learning_rate", 1e-4, 1e-1, "log-uniform")
     assert (num_layers.name, num_layers.low, num_layers.high) == ("num_layers", 3, 10)
     assert (num_nodes.name, num_nodes.low, num_nodes.high) == ("num_nodes", 10, 300)
     assert (activation.name, list(activation.categories)) == ("hidden_activation", ["sigmoid", "tanh", "relu"])
     assert DEFAULT_POINT == (0.01, 3, 16, "relu")
-    check_point_in_space(SEED_SPACE, DEFAULT_POINT)
+    check_point_in_space(REFERENCE_SPACE, DEFAULT_POINT)
 
 
 def test_params_are_plain_python_types():
-    params = point_to_params(SEED_SPACE, [np.float64(0.01), np.int64(3), np.int64(16), np.str_("relu")])
+    params = point_to_params(REFERENCE_SPACE, [np.float64(0.01), np.int64(3), np.int64(16), np.str_("relu")])
     assert params == {"learning_rate": 0.01, "num_layers": 3, "num_nodes": 16, "hidden_activation": "relu"}
     assert [type(v) for v in params.values()] == [float, int, int, str]
 
@@ -59,15 +59,15 @@ def test_non_positive_log_uniform_bound_is_rejected():
 
 def test_point_outside_space_is_rejected():
     with pytest.raises(InputError, match="outside dimension 'num_layers'"):
-        check_point_in_space(SEED_SPACE, (0.01, 30, 16, "relu"))
+        check_point_in_space(REFERENCE_SPACE, (0.01, 30, 16, "relu"))
     with pytest.raises(InputError, match="has 2 values but the space has 4"):
-        check_point_in_space(SEED_SPACE, (0.01, 3))
+        check_point_in_space(REFERENCE_SPACE, (0.01, 3))
 
 
 def test_fingerprint_changes_with_bounds_names_and_categories():
-    base = space_fingerprint(SEED_SPACE)
-    assert base == space_fingerprint(list(SEED_SPACE))
-    wider = [Real(1e-5, 1e-1, prior="log-uniform", name="learning_rate"), *SEED_SPACE[1:]]
-    renamed = [*SEED_SPACE[:3], Categorical(["sigmoid", "tanh", "relu"], name="activation")]
-    fewer = [*SEED_SPACE[:3], Categorical(["tanh", "relu"], name="hidden_activation")]
+    base = space_fingerprint(REFERENCE_SPACE)
+    assert base == space_fingerprint(list(REFERENCE_SPACE))
+    wider = [Real(1e-5, 1e-1, prior="log-uniform", name="learning_rate"), *REFERENCE_SPACE[1:]]
+    renamed = [*REFERENCE_SPACE[:3], Categorical(["sigmoid", "tanh", "relu"], name="activation")]
+    fewer = [*REFERENCE_SPACE[:3], Categorical(["tanh", "relu"], name="hidden_activation")]
     assert len({base, space_fingerprint(wider), space_fingerprint(renamed), space_fingerprint(fewer)}) == 4

@@ -6,7 +6,7 @@ import signal
 import keras
 import pytest
 
-from harness.datasets import load_digits
+from harness.data.loaders import load_digits
 from harness.errors import InputError
 from harness.model import create_model
 from harness.search import run_search
@@ -25,6 +25,7 @@ def suicidal_model(**params):
     return create_model(**params, input_shape=data.input_shape, num_classes=data.num_classes, jit_compile=False)
 
 
+@pytest.mark.slow  # an end-to-end run: make test-slow
 def test_worker_trials_equal_in_process_trials_bit_for_bit_and_the_saved_model_matches(digits, digits_model, tmp_path):
     inline = run_search(create_model=digits_model, data=digits, n_calls=5, seed=3, **FAST,
                         out_dir=tmp_path / "inline")
@@ -32,7 +33,7 @@ def test_worker_trials_equal_in_process_trials_bit_for_bit_and_the_saved_model_m
                         out_dir=tmp_path / "worker", trials_per_worker=2)
     assert [(t.params, t.score, t.val_loss, t.seed) for t in worker.trials] == \
            [(t.params, t.score, t.val_loss, t.seed) for t in inline.trials]
-    model = keras.models.load_model(worker.best.model_path, safe_mode=True)
+    model = keras.models.load_model(worker.best_model_path, safe_mode=True)
     _, accuracy = model.evaluate(digits.x_val, digits.y_val, verbose=0)
     assert accuracy == pytest.approx(worker.best.score, abs=1e-7)
 
@@ -80,7 +81,7 @@ def test_a_create_model_from_the_main_script_is_refused(digits):
 
 ORPHANING_SCRIPT = """
 import functools, sys, time
-from harness.datasets import load_digits
+from harness.data.loaders import load_digits
 from harness.model import create_model
 from harness.trial_runner import WorkerProcessRunner
 

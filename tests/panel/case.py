@@ -64,7 +64,7 @@ def test_case(mlptune, request):
         outcome["status"] = "regressed"
         raise
     finally:
-        row = next((value for name, value in request.node.user_properties if name == "mlptune_row"), None)
+        row = next((json.loads(value) for name, value in request.node.user_properties if name == "mlptune_row"), None)
         if row is not None:
             outcome.update(status=row["status"], row=row)
         baseline = read_baseline(mlptune.baseline_path)

@@ -1,6 +1,6 @@
 """The panel's second model family: a small convolutional network on digits, with its own search space.
 
-Panel-only (not a gate test): it shows the verdict on a model that is not the seed MLP. The
+Panel-only (not a gate test): it shows the verdict on a model that is not the blog's MLP. The
 variants mirror those of `mutated_mlp`, so the same mutations apply.
 """
 

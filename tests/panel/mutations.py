@@ -119,7 +119,7 @@ def apply_to_data(mutation: Mutation, data: Dataset) -> Dataset:
 
 def mutated_mlp(learning_rate, num_layers, num_nodes, hidden_activation, *, input_shape, num_classes,
                 variant: str | None = None):
-    """The seed MLP of `harness.create_model` (XLA off), or one of the panel's variants of it."""
+    """The blog's MLP of `harness.create_model` (XLA off), or one of the panel's variants of it."""
     if variant is None:
         return create_model(learning_rate, num_layers, num_nodes, hidden_activation, input_shape=input_shape,
                             num_classes=num_classes, jit_compile=False)
@@ -157,7 +157,7 @@ def mutated_mlp(learning_rate, num_layers, num_nodes, hidden_activation, *, inpu
 
 
 def compiled(model, learning_rate: float):
-    """Compiled as `harness.create_model` compiles the seed MLP (XLA off), for every panel model."""
+    """Compiled as `harness.create_model` compiles the blog's MLP (XLA off), for every panel model."""
     import keras
 
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),

@@ -22,3 +22,13 @@ def test_drift_is_measured_against_the_newest_tensorflow(tmp_path):
     assert "-0.0800" in rows["k-tf2.9"] and "-0.0200" in rows["k-tf2.20"] and "(newest)" in rows["k-tf2.21"]
     assert "±0.0141 (n=2" in rows["k-tf2.21"]
     assert "0.8775 (2x2)" in rows["k-tf2.21"]  # the replayed configurations' mean score, configs x seeds
+
+
+def test_mlptune_baselines_is_the_plugin_s_command_found_through_its_entry_point(tmp_path, capsys):
+    from harness import cli
+
+    assert "baselines" in cli.plugin_commands()
+    assert cli.main(["baselines", "show", "--baselines-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "no baselines found\n"
+    assert cli.main(["baselines", "show", "--baselines-dir", str(tmp_path / "missing")]) == 2
+    assert capsys.readouterr().err.startswith("mlptune baselines: error: no baselines directory at ")

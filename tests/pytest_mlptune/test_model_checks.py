@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from skopt.space import Categorical, Integer, Real
 
-from harness.space import SEED_SPACE
+from harness.space import REFERENCE_SPACE
 from pytest_mlptune.model_checks import ModelCheckError, check_create_model, check_model_at, points
 
 SPACE = [Integer(2, 64, name="units"), Real(1e-4, 1e-1, prior="log-uniform", name="learning_rate"),
@@ -12,10 +12,10 @@ SPACE = [Integer(2, 64, name="units"), Real(1e-4, 1e-1, prior="log-uniform", nam
 
 
 @settings(max_examples=200)
-@given(points(SEED_SPACE))
+@given(points(REFERENCE_SPACE))
 def test_points_are_valid_plain_points_of_the_space(params):
-    assert list(params) == [dimension.name for dimension in SEED_SPACE]
-    for dimension in SEED_SPACE:
+    assert list(params) == [dimension.name for dimension in REFERENCE_SPACE]
+    for dimension in REFERENCE_SPACE:
         value = params[dimension.name]
         assert type(value) in (int, float, str) and value in dimension
 

@@ -9,19 +9,28 @@ import pytest
 BUDGET = ["--n-calls", "2", "-p", "no:randomly", "-p", "no:cacheprovider"]
 
 
-@pytest.fixture(params=[[], ["-n", "2"]], ids=["serial", "xdist"])
-def run(request, tuning_project, monkeypatch):
+@pytest.fixture
+def run(tuning_project, monkeypatch):
     def run_pytest(*args, quality="good"):
         monkeypatch.setenv("QUALITY", quality)
-        return tuning_project.runpytest_subprocess(*request.param, *BUDGET, "-rs", *args)
+        return tuning_project.runpytest_subprocess(*BUDGET, "-rs", *args)
 
     return run_pytest
+
+
+def junit_properties(path, test_name):
+    """The <property> elements pytest's --junitxml wrote for one test case."""
+    import xml.etree.ElementTree as ElementTree
+
+    [case] = [case for case in ElementTree.parse(path).iter("testcase") if case.get("name") == test_name]
+    return {prop.get("name"): prop.get("value") for prop in case.iter("property")}
 
 
 def baseline_files(pytester):
     return sorted((pytester.path / "baselines").glob("*/*.json"))
 
 
+@pytest.mark.slow  # an end-to-end run: make test-slow
 def test_lifecycle(run, tuning_project):
     skipped = run()
     skipped.assert_outcomes(skipped=2)
@@ -50,9 +59,18 @@ def test_lifecycle(run, tuning_project):
     assert {"python", "tensorflow", "keras", "numpy", "scikit-optimize", "platform"} <= set(stored["environment"])
     assert files[1].read_text().endswith("}\n") and '\n    "value"' in files[1].read_text()  # diff-friendly
 
-    same = run("--tune")
+    same = run("--tune", "--junitxml=report.xml")
     same.assert_outcomes(passed=2)
     same.stdout.fnmatch_lines(["*test_blobs.py::test_blobs[[]8]*+0.0000*ok*", "*2 tuning results within*"])
+    properties = junit_properties(tuning_project.path / "report.xml", "test_blobs[8]")
+    assert properties["mlptune_verdict"] == "ok" and properties["mlptune_delta"] == "0.0000"
+    assert properties["mlptune_best"] == properties["mlptune_baseline_best"] == f"{stored['search']['value']:.4f}"
+    assert float(properties["mlptune_bound"]) == 0.05 and float(properties["mlptune_replay_bound"]) > 0
+    assert json.loads(properties["mlptune_row"])["status"] == "ok"
+
+    unfailable = run("--tune", "-o", "tune_search_floor=1")  # a drop to 0 would pass: an error, not a pass
+    unfailable.assert_outcomes(failed=2)
+    unfailable.stdout.fnmatch_lines(["*this check cannot fail: the search's best may drop 1.0000 from a baseline*"])
 
     worse = run("--tune", quality="bad")
     worse.assert_outcomes(failed=2)
@@ -66,19 +84,25 @@ def test_lifecycle(run, tuning_project):
     other_budget.assert_outcomes(failed=2)
     other_budget.stdout.fnmatch_lines(["*is not comparable: n_calls 2 in the baseline, 3 now*--n-calls 2*"])
 
-    for path in baseline_files(tuning_project):  # as written before the budget recorded how points are picked
-        stored = json.loads(path.read_text())
-        del stored["budget"]["acq_optimizer"]
-        path.write_text(json.dumps(stored))
-    older_search = run("--tune")
-    older_search.assert_outcomes(failed=2)
-    older_search.stdout.fnmatch_lines(["*is not comparable: acq_optimizer (not recorded) in the baseline, sampling now. "
-                                       "After an intentional change refresh it with: mlptune baselines update*"])
-
     run("--tune", "--update-baselines", quality="bad").assert_outcomes(passed=2)
     better = run("--tune")
     better.assert_outcomes(passed=2)
     better.stdout.fnmatch_lines(["*improved*", "*2 tuning results improved on the baseline*"])
+
+
+@pytest.mark.slow  # an end-to-end run: make test-slow
+def test_under_xdist_each_worker_writes_its_baselines_and_the_controller_sums_up(tuning_project):
+    def run(*args):
+        return tuning_project.runpytest_subprocess("-n", "2", *BUDGET, *args)
+
+    run("--tune").assert_outcomes(failed=2)
+    run("--tune", "--update-baselines").assert_outcomes(passed=2)
+    assert [f.name for f in baseline_files(tuning_project)] == ["test_blobs--test_blobs[16].json",
+                                                                "test_blobs--test_blobs[8].json"]
+    same = run("--tune")
+    same.assert_outcomes(passed=2)
+    same.stdout.fnmatch_lines(["*test_blobs.py::test_blobs[[]16]*ok*", "*2 tuning results within*"])
+    assert same.stdout.str().count("=== mlptune ===") == 1
 
 
 CORRUPT_BASELINES = [
@@ -89,6 +113,7 @@ CORRUPT_BASELINES = [
 ]
 
 
+@pytest.mark.slow  # an end-to-end run: make test-slow
 def test_unusable_baseline_is_a_clear_failure(tuning_project):
     tuning_project.runpytest_subprocess("--tune", "--update-baselines", *BUDGET, "-k", "8").assert_outcomes(passed=1)
     [path] = (tuning_project.path / "baselines").glob("*/*.json")
@@ -100,6 +125,7 @@ def test_unusable_baseline_is_a_clear_failure(tuning_project):
         assert path.read_text() == content  # a check never rewrites a baseline
 
 
+@pytest.mark.slow  # an end-to-end run: make test-slow
 def test_unused_baselines_are_reported_when_the_whole_suite_runs(tuning_project):
     tuning_project.runpytest_subprocess("--tune", "--update-baselines", *BUDGET, "-k", "8").assert_outcomes(passed=1)
     [path] = (tuning_project.path / "baselines").glob("*/*.json")
@@ -174,6 +200,7 @@ def test_bad_search_input_is_a_one_line_test_failure(pytester):
     assert "Traceback" not in result.stdout.str()
 
 
+@pytest.mark.slow  # an end-to-end run: make test-slow
 def test_trials_are_timed_as_benchmark_rounds_without_changing_the_search(tuning_project, monkeypatch):
     # Under `pytest -n 2` this test runs in an xdist worker, whose variable would make pytest-benchmark
     # in the inner pytest believe it is a worker too, and switch itself off.
@@ -269,6 +296,7 @@ def test_updating_baselines_needs_the_command_line(pytester, monkeypatch, where,
     result.stderr.fnmatch_lines([message])
 
 
+@pytest.mark.slow  # an end-to-end run: make test-slow
 def test_a_baseline_recorded_on_dask_workers_holds_in_process_with_the_same_batch_size(tuning_project):
     budget = ["--n-calls", "4", "-p", "no:randomly", "-p", "no:cacheprovider", "-k", "8", "--tune-trials-per-batch", "2"]
     made = tuning_project.runpytest_subprocess("--tune", "--update-baselines", "--tune-workers", "2", *budget)

@@ -190,6 +190,14 @@ def test_comparability_names_each_difference():
                         "search space fingerprint s in the baseline, t now"]
 
 
+def test_a_budget_key_the_baseline_did_not_record_makes_it_not_comparable():
+    # a baseline written before the budget recorded how points are picked
+    old = {"n_calls": 10, "epochs": 3}
+    problems = comparability_problems(baseline_budget=old, budget={**old, "acq_optimizer": "sampling"},
+                                      baseline_data="a", data="a", baseline_space="s", space="s")
+    assert problems == ["acq_optimizer (not recorded) in the baseline, sampling now"]
+
+
 @pytest.mark.parametrize(("replay_bound", "search_bound", "named"), [
     (0.85, 0.05, "the replay may drop 0.8500 from a baseline of 0.8500"),
     (0.012, 0.9, "the search's best may drop 0.9000 from a baseline of 0.8500"),

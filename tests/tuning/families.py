@@ -12,7 +12,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness import SEED_SPACE, Dataset, create_model, load_digits, load_fashion_mnist
+from harness import REFERENCE_SPACE, Dataset, create_model, load_digits, load_fashion_mnist
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,10 +23,10 @@ class Family:
     load: Callable[[], Dataset]
     epochs: int
     batch_size: int = 64
-    space: tuple = SEED_SPACE
+    space: tuple = REFERENCE_SPACE
 
     def model(self, data: Dataset, **options):
-        """The seed MLP sized for `data` (extra options go to `create_model`)."""
+        """The blog's MLP sized for `data` (extra options go to `create_model`)."""
         return functools.partial(create_model, input_shape=data.input_shape, num_classes=data.num_classes,
                                  jit_compile=False, **options)
 

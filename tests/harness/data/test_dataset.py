@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from harness.dataset import Dataset, stratified_take
+from harness.data.dataset import Dataset, stratified_take
 from harness.errors import InputError
 
 

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from harness.datasets import (
+from harness.data.idx import write_idx
+from harness.data.loaders import (
     DEBIAN_FASHION_MNIST_DIR,
     FASHION_MNIST_FILES,
     find_fashion_mnist,
@@ -10,7 +11,6 @@ from harness.datasets import (
     load_fashion_mnist,
 )
 from harness.errors import InputError
-from harness.idx import write_idx
 
 
 def write_fake_fashion(directory, *, n_train=120, n_test=40, labels_max=9, image_shape=(28, 28), n_train_labels=None):
@@ -108,43 +108,43 @@ def test_real_fashion_mnist_sizes():
 
 
 def test_decoded_arrays_are_cached_on_disk(tmp_path, monkeypatch):
-    from harness import datasets, decoded_cache
+    from harness.data import decoded_cache, loaders
 
     monkeypatch.setenv("MLPTUNE_CACHE_DIR", str(tmp_path / "cache"))
     write_fake_fashion(tmp_path / "fm")
     first = load_fashion_mnist(tmp_path / "fm")
     [cached] = (tmp_path / "cache").glob("fashion-mnist-*.npz")
-    datasets._decode_fashion_mnist.cache_clear()
+    loaders._decode_fashion_mnist.cache_clear()
 
     def no_decoding(*_, **__):
         raise AssertionError("decoded again despite the cache")
 
-    monkeypatch.setattr(datasets, "read_idx", no_decoding)
+    monkeypatch.setattr(loaders, "read_idx", no_decoding)
     assert load_fashion_mnist(tmp_path / "fm").fingerprint == first.fingerprint
 
     monkeypatch.undo()
     monkeypatch.setenv("MLPTUNE_CACHE_DIR", str(tmp_path / "cache"))
     cached.write_bytes(b"torn")  # a broken cache file is ignored and rewritten
-    datasets._decode_fashion_mnist.cache_clear()
+    loaders._decode_fashion_mnist.cache_clear()
     assert load_fashion_mnist(tmp_path / "fm").fingerprint == first.fingerprint
     assert decoded_cache.load("fashion-mnist", cached.stem.split("-", 2)[-1]) is not None
 
 
 def test_changed_files_are_not_served_from_the_cache(tmp_path, monkeypatch):
-    from harness import datasets
+    from harness.data import loaders
 
     monkeypatch.setenv("MLPTUNE_CACHE_DIR", str(tmp_path / "cache"))
     write_fake_fashion(tmp_path / "fm")
     first = load_fashion_mnist(tmp_path / "fm")
     write_fake_fashion(tmp_path / "fm", labels_max=4)
-    datasets._decode_fashion_mnist.cache_clear()
+    loaders._decode_fashion_mnist.cache_clear()
     assert load_fashion_mnist(tmp_path / "fm").fingerprint != first.fingerprint
 
 
 def test_a_replaced_file_with_the_same_size_and_time_is_decoded_again(tmp_path, monkeypatch):
     import os
 
-    from harness import datasets
+    from harness.data import loaders
 
     monkeypatch.setenv("MLPTUNE_CACHE_DIR", str(tmp_path / "cache"))
     write_fake_fashion(tmp_path / "fm")
@@ -154,12 +154,12 @@ def test_a_replaced_file_with_the_same_size_and_time_is_decoded_again(tmp_path, 
     write_idx(labels, (np.arange(120)[::-1] % 10).astype(np.uint8))  # same length, same gzip size here
     assert labels.stat().st_size == status.st_size
     os.utime(labels, ns=(status.st_atime_ns, status.st_mtime_ns))
-    datasets._decode_fashion_mnist.cache_clear()
+    loaders._decode_fashion_mnist.cache_clear()
     assert load_fashion_mnist(tmp_path / "fm").fingerprint != first.fingerprint
 
 
 def test_cached_arrays_pass_the_same_checks_as_decoded_ones(tmp_path, monkeypatch):
-    from harness import datasets, decoded_cache
+    from harness.data import decoded_cache, loaders
 
     monkeypatch.setenv("MLPTUNE_CACHE_DIR", str(tmp_path / "cache"))
     arrays = write_fake_fashion(tmp_path / "fm")
@@ -167,5 +167,5 @@ def test_cached_arrays_pass_the_same_checks_as_decoded_ones(tmp_path, monkeypatc
     [cached] = (tmp_path / "cache").glob("fashion-mnist-*.npz")
     key = cached.stem.split("-", 2)[-1]
     decoded_cache.store("fashion-mnist", key, {**arrays, "y_train": np.full(120, 200, dtype=np.uint8)})
-    datasets._decode_fashion_mnist.cache_clear()
+    loaders._decode_fashion_mnist.cache_clear()
     assert load_fashion_mnist(tmp_path / "fm").fingerprint == first.fingerprint  # decoded again, not served

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from harness import decoded_cache
-from harness.dataset import Dataset, stratified_take
+from harness.data import decoded_cache
+from harness.data.dataset import Dataset, stratified_take
+from harness.data.idx import read_idx
 from harness.errors import InputError
-from harness.idx import read_idx
 
 DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 KERAS_CACHE_FASHION_MNIST_DIR = Path("~/.keras/datasets/fashion-mnist")
@@ -122,7 +122,7 @@ def load_fashion_mnist(
 
     `validate_on="split"` (default) holds a stratified sixth of the training images out for
     validation and keeps the test set for the final model; `"test"` validates on the test set,
-    as the seed blog did. `train_size` first takes a stratified subset of that many training images.
+    as the blog post did. `train_size` first takes a stratified subset of that many training images.
     """
     directory = find_fashion_mnist(data_dir if data_dir is not None else os.environ.get("MLPTUNE_DATA_DIR"))
     arrays = _decode_fashion_mnist(_file_identity(directory))
