@@ -93,8 +93,9 @@ class PluginCommand:
 
     @property
     def help(self) -> str:
-        doc = (self.entry_point.load().__doc__ or "").strip()
-        return doc.splitlines()[0] if doc else ""
+        # said without loading the command: `mlptune tune` must not import the plugin for its --help
+        where = self.entry_point.dist.name if self.entry_point.dist is not None else self.entry_point.module
+        return f"a command of {where}; see mlptune {self.entry_point.name} --help"
 
     def main(self, argv: list[str]) -> int:
         return self.entry_point.load()(argv)

@@ -20,3 +20,14 @@ def test_no_harness_module_imports_the_plugin():
                  for path in sorted(root.rglob("*.py"))
                  for module, line in imported_modules(path) if module.split(".")[0] == "pytest_mlptune"]
     assert offenders == []
+
+
+def test_the_command_line_lists_the_plugin_s_commands_without_loading_the_plugin():
+    import subprocess
+    import sys
+
+    probe = ("import sys; from harness import cli; parser = cli.build_parser(); "
+             "assert 'baselines' in parser.format_help(); "
+             "print(sorted(m for m in sys.modules if m.startswith('pytest_mlptune')))")
+    listed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert listed.stdout.strip() == "[]"
