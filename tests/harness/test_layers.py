@@ -31,3 +31,14 @@ def test_the_command_line_lists_the_plugin_s_commands_without_loading_the_plugin
              "print(sorted(m for m in sys.modules if m.startswith('pytest_mlptune')))")
     listed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert listed.stdout.strip() == "[]"
+
+
+def test_every_package_is_shipped():
+    """setuptools' explicit package list does not recurse: a new subpackage must be named in pyproject."""
+    import tomllib
+
+    root = Path(harness.__file__).parent.parent
+    shipped = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    packages = {".".join(init.parent.relative_to(root).parts)
+                for top in ("harness", "pytest_mlptune") for init in (root / top).rglob("__init__.py")}
+    assert packages <= shipped
