@@ -9,6 +9,7 @@ the harness never imports it):
       trial_runner          where a trial runs: here, or in a worker process
       dask_runner           or on Dask workers (each with a worker process of its own)
       replay                the best configurations retrained with other seeds
+      pruning               the rule that stops poor trials early (median of earlier trials)
     trial, model, space     one trial (train and score), the Keras model, the search space
     data                    Dataset, the built-in loaders, IDX files, the decoded cache
     environment, errors, atomic, argument_types, native_logs, plots   small helpers
@@ -41,6 +42,7 @@ _EXPORTS = {
     "SearchResult": "harness.search",
     "SearchBudget": "harness.search",
     "SearchAborted": "harness.search",
+    "MedianStop": "harness.pruning",
     "InputError": "harness.errors",
     "environment_key": "harness.environment",
 }

@@ -19,15 +19,16 @@ from typing import Any
 
 from harness.argument_types import parse_non_negative_int, parse_positive_float, parse_positive_int
 from harness.errors import InputError
+from harness.pruning import RULES as PRUNE_RULES
+from harness.pruning import parse_epochs, parse_rule
 
 COMMANDS_GROUP = "mlptune.commands"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-XLA_MIN_TRAIN_EXAMPLES = 10_000
 DEFAULT_TRIALS_PER_WORKER = 5  # Keras keeps ~11-15 MB per model: a worker lives 5 trials, then gives it back
 
 TUNE_DEFAULTS = {
     "dataset": "fashion-mnist", "data_dir": None, "validate_on": "split", "train_size": None,
-    "n_calls": 50, "epochs": 5, "batch_size": 64, "seed": 0,
+    "n_calls": 50, "epochs": 5, "batch_size": 64, "seed": 0, "prune": "median", "prune_after": None,
 }
 
 
@@ -73,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--trials-per-batch", type=parse_positive_int, metavar="Q",
                       help="ask Q points at once and train them in parallel (default: the number of workers, else 1); "
                       "Q is part of the search: the same seed and Q give the same trials on any number of workers")
+    tune.add_argument("--prune", choices=PRUNE_RULES,
+                      help="median: stop a trial whose validation accuracy after a checked epoch is below the "
+                           "median of the earlier trials' there (default); none: train every trial fully")
+    tune.add_argument("--prune-after", metavar="EPOCHS",
+                      help="the epochs the prune rule checks, comma-separated (default 1)")
     tune.add_argument("--out", type=Path, help="run directory (default runs/<dataset>-<time>); must not exist yet")
     tune.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR after a crash or Ctrl-C")
     tune.add_argument("-v", "--verbose", action="store_true",
@@ -158,6 +164,8 @@ def run_tune(args: argparse.Namespace) -> int:
         raise InputError("--out and --resume name different folders; give only --resume DIR to continue a run")
     preflight()
     address = _cluster_address(args)
+    if args.prune_after is not None:
+        given["prune_after"] = ",".join(map(str, parse_epochs(args.prune_after)))  # "2,1" is "1,2"
     if args.trials_per_batch is not None:
         given["trials_per_batch"] = args.trials_per_batch
     elif args.resume is None and address.given:
@@ -180,6 +188,7 @@ def run_tune(args: argparse.Namespace) -> int:
             raise
     else:
         settings = RunSettings(**{**TUNE_DEFAULTS, **given})
+        _prune_rule(settings)  # a rule of none with epochs to check is refused before any folder is made
         out = args.out or Path("runs") / f"{settings.dataset}-{datetime.now():%Y%m%d-%H%M%S}"
         if out.exists() or out.is_symlink():  # said before the data loads; creating it below is the real test
             raise InputError(f"run directory {out} already exists; resume it with --resume {out} or choose another --out")
@@ -234,12 +243,9 @@ def _tune(args: argparse.Namespace, run, data, address) -> int:
           f"{len(data.y_test) if data.has_test else 0} test; {settings.n_calls} calls, "
           f"{settings.epochs} epochs, batch {settings.batch_size}, seed {settings.seed}"
           f"{f', {settings.trials_per_batch} trials per batch' if settings.trials_per_batch > 1 else ''}"
-          f"{_where(address)}; writing {out}", flush=True)
+          f"{_where(address)}{_describe_prune(settings)}; writing {out}", flush=True)
 
-    # XLA compiles every trial's new model: worth it on full Fashion-MNIST (about 2x faster per
-    # trial), a loss on small data, where compiling takes longer than training (digits: 2.2 s vs 5.8 s).
-    model_factory = functools.partial(create_model, input_shape=data.input_shape, num_classes=data.num_classes,
-                                      jit_compile=len(data.y_train) >= XLA_MIN_TRAIN_EXAMPLES)
+    model_factory = functools.partial(create_model, input_shape=data.input_shape, num_classes=data.num_classes)
     progress = ProgressPrinter(n_calls=settings.n_calls, resumed=resumed)
     signal.signal(signal.SIGINT, progress.interrupt)
     try:
@@ -248,7 +254,8 @@ def _tune(args: argparse.Namespace, run, data, address) -> int:
                             trials_per_batch=settings.trials_per_batch, workers=address.workers,
                             scheduler=address.scheduler, scheduler_file=address.scheduler_file,
                             on_trial=progress, max_consecutive_failures=args.max_consecutive_failures,
-                            trials_per_worker=args.trials_per_worker or None, trial_timeout=args.trial_timeout)
+                            trials_per_worker=args.trials_per_worker or None, trial_timeout=args.trial_timeout,
+                            prune=_prune_rule(settings))
     except SearchAborted as aborted:
         print(f"mlptune tune: error: search stopped: {aborted}", file=sys.stderr)
         return EXIT_FAILED
@@ -256,6 +263,18 @@ def _tune(args: argparse.Namespace, run, data, address) -> int:
         print(f"\ninterrupted; finished trials are saved. Resume with: mlptune tune --resume {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return report(result, data, run)
+
+
+def _prune_rule(settings):
+    return parse_rule(settings.prune, parse_epochs(settings.prune_after) if settings.prune_after else None)
+
+
+def _describe_prune(settings) -> str:
+    rule = _prune_rule(settings)
+    checked = [epoch for epoch in rule.after_epochs if epoch < settings.epochs] if rule is not None else []
+    if not checked:  # no rule, or only checks at or after the last epoch, which are never made
+        return ""
+    return f", median pruning after epoch {','.join(map(str, checked))}"
 
 
 def _where(address) -> str:
@@ -288,12 +307,13 @@ class ProgressPrinter:
         elapsed = time.perf_counter() - self.started
         ran = done - self.resumed
         eta = elapsed / ran * (self.n_calls - done) if ran > 0 else 0.0
-        score = f"{trial.score:.4f}" if trial.ok else "FAILED"
+        score = f"{trial.score:.4f}" if trial.ok else (
+            f"{trial.score:.4f} pruned after epoch {len(trial.epoch_scores)}" if trial.pruned else "FAILED")
         best_text = f"{best.score:.4f}" if best else "-"
         replayed = " (replayed)" if trial.index < self.resumed else f" {trial.seconds:5.1f}s"
         print(f"[{done:>{len(str(self.n_calls))}}/{self.n_calls}] val_acc {score}  best {best_text}  "
               f"{format_params(trial.params)}{replayed}  elapsed {_clock(elapsed)}  ETA {_clock(eta)}", flush=True)
-        if not trial.ok:
+        if trial.failed:
             print(f"    trial {trial.index} failed: {trial.error}", flush=True)
         if self.interrupted:
             raise KeyboardInterrupt
@@ -324,11 +344,13 @@ def report(result, data, run) -> int:
 
     print("\ntrials by validation accuracy (best first):")
     for trial in result.sorted_trials():
-        score = f"{trial.score:.4f}" if trial.ok else "failed"
+        score = f"{trial.score:.4f}" if trial.ok else (
+            f"{trial.score:.4f} (pruned after epoch {len(trial.epoch_scores)})" if trial.pruned else "failed")
         print(f"  {score:>7}  {list(trial.params.values())}")
     best = result.best
     if best is None:
-        print("mlptune tune: error: every trial failed; see the errors above and in results.json", file=sys.stderr)
+        print("mlptune tune: error: no trial trained to the end (every one failed or was pruned); "
+              "see the errors above and in results.json", file=sys.stderr)
         return EXIT_FAILED
     print(f"\nbest parameters (trial {best.index}): {format_params(best.params)}")
     print(f"best validation accuracy: {best.score:.4f}")

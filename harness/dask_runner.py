@@ -120,7 +120,7 @@ _TRIAL_PROCESSES: dict[str, Any] = {}  # on a Dask worker: the trial process of 
 
 
 def _run_trial_task(*, token, create_model, data, epochs, batch_size, trials_per_worker, trial_timeout, params,
-                    index, seed, log_dir, beat) -> tuple:
+                    index, seed, log_dir, beat, stop_below=None) -> tuple:
     """On a Dask worker: one trial in this worker's trial process; the model's bytes if it beat `beat`."""
     from harness.trial_runner import WorkerProcessRunner
 
@@ -131,7 +131,7 @@ def _run_trial_task(*, token, create_model, data, epochs, batch_size, trials_per
         runner = _TRIAL_PROCESSES[token] = WorkerProcessRunner(
             create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
             trials_per_worker=trials_per_worker, trial_timeout=trial_timeout)
-    trial, model = runner.run(params=params, index=index, seed=seed, log_dir=log_dir)
+    trial, model = runner.run(params=params, index=index, seed=seed, log_dir=log_dir, stop_below=stop_below)
     saved = None
     if model is not None and trial.ok and (beat is None or trial.score > beat):
         with tempfile.TemporaryDirectory(prefix="mlptune-model-") as folder:
@@ -194,7 +194,7 @@ class DaskRunner:
         return len(found)
 
     def run_batch(self, jobs: Sequence[dict[str, Any]], *, beat: float | None = None) -> list[tuple[Trial, Any]]:
-        """Run every job (params, index, seed, log_dir) at once; results in the order of `jobs`.
+        """Run every job (params, index, seed, log_dir, stop_below) at once; results in the order of `jobs`.
 
         A trial whose worker died fails alone; a model comes back (as file bytes) only for trials
         that scored above `beat`, the best score before the batch.

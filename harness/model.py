@@ -8,8 +8,9 @@ from collections.abc import Sequence
 
 from harness.space import HIDDEN_ACTIVATIONS, LEARNING_RATE_RANGE, NUM_LAYERS_RANGE, NUM_NODES_RANGE
 
-# Running several batches per compiled call and compiling with XLA roughly halves a CPU trial
-# here without changing what is computed per batch (see docs/performance.md).
+# Running several batches per compiled call roughly halves a CPU trial here without changing what
+# is computed per batch. XLA does not pay for itself on this MLP: compiling each trial's train and
+# test steps costs 3-7 s, and the steady epochs are no faster (docs/performance.md), so it is off.
 DEFAULT_STEPS_PER_EXECUTION = 32
 
 
@@ -43,7 +44,7 @@ def create_model(
     *,
     input_shape: Sequence[int] = (28, 28),
     num_classes: int = 10,
-    jit_compile: bool = True,
+    jit_compile: bool = False,
     steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION,
 ):
     """Build and compile the blog's MLP.

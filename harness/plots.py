@@ -68,7 +68,11 @@ def convergence_figure(trials: Sequence):
         best_so_far.append(best if best > -math.inf else math.nan)
     axes.plot([t.index + 1 for t in trials], best_so_far, drawstyle="steps-post", color="tab:orange",
               linewidth=2, label="best so far")
-    failed = [t.index + 1 for t in trials if not t.ok]
+    pruned = [t for t in trials if t.pruned]
+    if pruned:
+        axes.scatter([t.index + 1 for t in pruned], [t.score for t in pruned], s=22, facecolors="none",
+                     edgecolors="tab:gray", label="pruned trial (score when stopped)")
+    failed = [t.index + 1 for t in trials if t.failed]
     if failed:
         bottom = min((t.score for t in ok), default=0.0)
         axes.scatter(failed, [bottom] * len(failed), marker="x", color="tab:red", label="failed trial (no score)")

@@ -26,6 +26,8 @@ from typing import Any
 
 from harness.atomic import atomic_path, fsync_directory, write_json_atomic, write_text_atomic
 from harness.errors import InputError
+from harness.pruning import RULES as PRUNE_RULES
+from harness.pruning import parse_epochs
 from harness.trial import Trial, TrialFormatError
 
 SETTINGS_NAME = "run.json"
@@ -53,6 +55,8 @@ class RunSettings:
     batch_size: int
     seed: int
     trials_per_batch: int = 1
+    prune: str = "none"  # the prune rule's name (harness.pruning.RULES)
+    prune_after: str | None = None  # its checked epochs as given, "1,2"; None: the rule's default
 
     def to_json(self) -> dict[str, Any]:
         return {"schema": SETTINGS_SCHEMA, **asdict(self)}
@@ -63,7 +67,8 @@ class RunSettings:
         if not isinstance(raw, dict):
             raise ValueError("not a JSON object")
         names = {f.name for f in fields(cls)}
-        raw = {"trials_per_batch": 1, **raw}  # run folders from before batches ran one trial at a time
+        # run folders from before batches ran one trial at a time, and from before pruning pruned nothing
+        raw = {"trials_per_batch": 1, "prune": "none", "prune_after": None, **raw}
         unknown = set(raw) - names - {"schema", "data_fingerprint"}
         missing = names - set(raw)
         if unknown or missing:
@@ -75,6 +80,8 @@ class RunSettings:
             "train_size": lambda v: v is None or _positive(v),
             "n_calls": _positive, "epochs": _positive, "batch_size": _positive, "trials_per_batch": _positive,
             "seed": lambda v: _positive(v) or (type(v) is int and v == 0),
+            "prune": lambda v: v in PRUNE_RULES,
+            "prune_after": lambda v: v is None or _valid_epochs(v),
         }
         for name, valid in checks.items():
             if not valid(raw[name]):
@@ -84,6 +91,14 @@ class RunSettings:
 
 def _positive(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, int) and value >= 1
+
+
+def _valid_epochs(text: Any) -> bool:
+    try:
+        parse_epochs(text)
+    except (InputError, AttributeError):
+        return False
+    return True
 
 
 def settings_differences(old: RunSettings, new: RunSettings) -> list[str]:

@@ -13,6 +13,7 @@ from harness.argument_types import require_int, require_seconds
 from harness.data.dataset import Dataset
 from harness.environment import environment
 from harness.errors import InputError
+from harness.pruning import MedianStop, projected_score
 from harness.run_directory import InMemoryRun, RunDirectory
 from harness.space import (
     DEFAULT_POINT,
@@ -33,8 +34,11 @@ FAILED_TRIAL_PENALTY = 0.0
 skopt minimises, so an ok trial is told -accuracy in [-1, 0]; NaN or inf would crash it."""
 
 
-def objective(trial: Trial) -> float:
-    """What the optimizer is told for a trial: -accuracy, or the penalty when it failed."""
+def objective(trial: Trial, earlier: Sequence[Trial] = ()) -> float:
+    """What the optimizer is told for a trial: -accuracy, the penalty when it failed, and for a
+    pruned one -(its score projected to the last epoch from the `earlier` trials)."""
+    if trial.pruned:
+        return -projected_score(trial, earlier)
     return -trial.score if trial.ok else FAILED_TRIAL_PENALTY
 
 
@@ -62,12 +66,15 @@ class SearchBudget:
     epochs: int
     batch_size: int
     trials_per_batch: int = 1
+    prune: MedianStop | None = None
 
     def to_json(self) -> dict[str, Any]:
         budget = {"n_calls": self.n_calls, "n_initial_points": self.n_initial_points, "acq_func": self.acq_func,
                   "acq_optimizer": self.acq_optimizer, "epochs": self.epochs, "batch_size": self.batch_size}
         if self.trials_per_batch != 1:  # absent means 1: baselines and runs from before batches stay valid
             budget["trials_per_batch"] = self.trials_per_batch
+        if self.prune is not None:  # absent means no pruning, as before the rule existed
+            budget["prune"] = self.prune.to_json()
         return budget
 
 
@@ -91,15 +98,15 @@ class SearchResult:
 
     @property
     def best(self) -> Trial | None:
-        """The ok trial with the highest score (the earliest on ties); None if every trial failed."""
+        """The full-budget trial with the highest score (the earliest on ties); None if none finished."""
         ok = [t for t in self.trials if t.ok]
         if not ok:
             return None
         return max(ok, key=lambda t: (t.score, -t.index))
 
     def sorted_trials(self) -> list[Trial]:
-        """Trials from best to worst score, failed ones last (the blog's sorted(zip(...)))."""
-        return sorted(self.trials, key=lambda t: (not t.ok, -(t.score or 0.0), t.index))
+        """Trials from best to worst score, pruned ones after them, failed ones last (the blog's sorted(zip(...)))."""
+        return sorted(self.trials, key=lambda t: (t.pruned, t.failed, -(t.score or 0.0), t.index))
 
     def to_json(self) -> dict[str, Any]:
         best = self.best
@@ -187,6 +194,7 @@ def run_search(
     trials_per_worker: int | None = None,
     trial_timeout: float | None = None,
     trials_per_batch: int | None = None,
+    prune: MedianStop | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
     scheduler_file: str | None = None,
@@ -218,6 +226,11 @@ def run_search(
     `resume_trials` replays finished trials through ask/tell instead of training them again,
     which gives the same later points as an uninterrupted run.
 
+    `prune` (a `harness.pruning.MedianStop`) stops a trial after a checked epoch when its validation
+    accuracy is below the median of the earlier trials' there; such a trial is "pruned", never the
+    best, and the optimizer is told its score projected to the last epoch. The rule is part of the
+    budget. Without it the search is what it was, bit for bit.
+
     `trials_per_batch` q > 1 asks q points at once (skopt's constant liar), runs them and tells
     them together. q is part of the search's identity (recorded in its budget); the same seed
     and q give the same trials however they are run. `workers` N trains each batch's trials in
@@ -239,6 +252,8 @@ def run_search(
         require_int("trials_per_worker", trials_per_worker, fix="give 1 or more, or None to train in this process")
     if trial_timeout is not None:
         require_seconds("trial_timeout", trial_timeout)
+    if prune is not None and not isinstance(prune, MedianStop):
+        raise InputError(f"prune must be a harness.pruning.MedianStop or None, got {type(prune).__name__}")
     if acq_func not in ("EI", "PI", "LCB", "gp_hedge"):
         raise InputError(f"acq_func must be EI, PI, LCB or gp_hedge, got {acq_func!r}")
     from harness.dask_runner import ClusterAddress
@@ -278,7 +293,8 @@ def run_search(
                                 save_best=save_best, max_consecutive_failures=max_consecutive_failures,
                                 trials_per_worker=trials_per_worker, trial_timeout=trial_timeout,
                                 trial_executor=trial_executor, resume_trials=resume_trials, on_trial=on_trial,
-                                fingerprint=fingerprint, trials_per_batch=trials_per_batch, address=address)
+                                fingerprint=fingerprint, trials_per_batch=trials_per_batch, address=address,
+                                prune=prune)
     finally:
         if owned:
             run.close()
@@ -286,7 +302,8 @@ def run_search(
 
 def _search_with_run(*, run, create_model, data, space, n_calls, seed, epochs, batch_size, x0, n_initial_points,
                      acq_func, tensorboard, save_best, max_consecutive_failures, trials_per_worker, trial_timeout,
-                     trial_executor, resume_trials, on_trial, fingerprint, trials_per_batch, address) -> SearchResult:
+                     trial_executor, resume_trials, on_trial, fingerprint, trials_per_batch, address,
+                     prune) -> SearchResult:
     tensorboard_dir = run.tensorboard_dir if tensorboard else None
     if tensorboard_dir is not None:
         write_hparams_config(tensorboard_dir, space)
@@ -303,18 +320,31 @@ def _search_with_run(*, run, create_model, data, space, n_calls, seed, epochs, b
         trials_per_batch = getattr(runner, "workers", 1)
     budget = SearchBudget(n_calls=n_calls, n_initial_points=n_initial_points, acq_func=acq_func,
                           acq_optimizer=acquisition_optimizer(space), epochs=epochs, batch_size=batch_size,
-                          trials_per_batch=trials_per_batch)
+                          trials_per_batch=trials_per_batch, prune=prune)
     base = dict(budget=budget, seed=seed, data=data.describe(),
                 space=[describe_dimension(d) for d in space], space_fingerprint=fingerprint,
                 environment=environment())
     optimizer = make_optimizer(space, n_initial_points=n_initial_points, acq_func=acq_func, seed=seed)
+    plan = _LoopPlan(space=list(space), x0=x0, seed=seed, budget=budget, save_best=save_best,
+                     max_consecutive_failures=max_consecutive_failures, tensorboard_dir=tensorboard_dir)
     try:
-        return _search_loop(runner=runner, optimizer=optimizer, space=space, x0=x0, n_calls=n_calls, seed=seed,
-                            run=run, tensorboard_dir=tensorboard_dir, save_best=save_best, base=base,
-                            resume_trials=resume_trials, max_consecutive_failures=max_consecutive_failures,
-                            on_trial=on_trial, execute=trial_executor or _call, trials_per_batch=trials_per_batch)
+        return _search_loop(plan, runner=runner, optimizer=optimizer, run=run, base=base,
+                            resume_trials=resume_trials, on_trial=on_trial, execute=trial_executor or _call)
     finally:
         runner.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _LoopPlan:
+    """What the loop needs besides its collaborators, settled (and checked) before the first trial."""
+
+    space: list
+    x0: list | None
+    seed: int
+    budget: SearchBudget
+    save_best: bool
+    max_consecutive_failures: int
+    tensorboard_dir: Path | None
 
 
 def batch_sizes(*, n_calls: int, trials_per_batch: int, n_initial_points: int) -> list[int]:
@@ -339,14 +369,17 @@ def _ask(optimizer, count: int) -> list:
     return [optimizer.ask()] if count == 1 else list(optimizer.ask(n_points=count))
 
 
-def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, run, tensorboard_dir, save_best, base,
-                 resume_trials, max_consecutive_failures, on_trial, execute, trials_per_batch) -> SearchResult:
+def _search_loop(plan: _LoopPlan, *, runner, optimizer, run: RunDirectory | InMemoryRun, base: dict[str, Any],
+                 resume_trials: Sequence[Trial], on_trial: Callable[[Trial, SearchResult], None] | None,
+                 execute: Callable[[Callable[[], Any]], Any]) -> SearchResult:
     """Synchronous batches: ask q points, run them, log them in asked order, tell them together.
 
     With q = 1 this is the serial loop (ask, run, tell). The points of a batch depend only on the
     trials told before it, so the same seed and q give the same trials however the batch's trials
     are run; a resumed batch reruns only the trials its log is missing.
     """
+    space, x0, seed, budget = plan.space, plan.x0, plan.seed, plan.budget
+    n_calls, tensorboard_dir, prune = budget.n_calls, plan.tensorboard_dir, budget.prune
     trials: list[Trial] = []
     best_score: float | None = None
     optimizer_seconds = training_seconds = 0.0
@@ -360,7 +393,7 @@ def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, run, tensorboar
                             best_model_path=run.best_model_path, stopped_early=stopped_early, **base)
 
     start = 0
-    for size in batch_sizes(n_calls=n_calls, trials_per_batch=trials_per_batch,
+    for size in batch_sizes(n_calls=n_calls, trials_per_batch=budget.trials_per_batch,
                             n_initial_points=optimizer.n_initial_points_):
         tick = time.perf_counter()
         if start == 0 and x0 is not None:
@@ -376,8 +409,11 @@ def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, run, tensorboar
                     f"cannot resume: trial {index} was run at {resume_trials[index].params} but the search now asks "
                     f"{params}; the code, seed or settings changed, start a new run"
                 )
+        # the prune rule's thresholds come from the trials told before this batch, like its points
+        stop_below = prune.thresholds(trials, epochs=budget.epochs) if prune is not None else None
         jobs = [dict(params=params, index=index, seed=trial_seed(seed, index),
-                     log_dir=tensorboard_dir / trial_log_name(index, params) if tensorboard_dir else None)
+                     log_dir=tensorboard_dir / trial_log_name(index, params) if tensorboard_dir else None,
+                     stop_below=stop_below)
                 for index, params in asked if index >= len(resume_trials)]
         outcomes = _outcomes(runner, jobs, execute=execute, n_calls=n_calls, beat=best_score)
         for index, params in asked:
@@ -387,7 +423,7 @@ def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, run, tensorboar
             else:
                 trial, model = next(outcomes)
                 training_seconds += trial.seconds
-                if trial.ok and (best_score is None or trial.score > best_score) and save_best:
+                if trial.ok and (best_score is None or trial.score > best_score) and plan.save_best:
                     # Saved before the trial is logged, with the file's hash in the log line: a crash in
                     # between re-runs the trial on resume (the hash does not match), which rebuilds the
                     # same model, so the file always matches the best logged trial.
@@ -400,7 +436,7 @@ def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, run, tensorboar
                 best_score = trial.score
             batch.append(trial)
         tick = time.perf_counter()
-        objectives = [objective(trial) for trial in batch]
+        objectives = [objective(trial, trials) for trial in batch]
         if size == 1:
             optimizer.tell(list(points[0]), objectives[0])
         else:
@@ -408,13 +444,13 @@ def _search_loop(*, runner, optimizer, space, x0, n_calls, seed, run, tensorboar
         optimizer_seconds += time.perf_counter() - tick
         for trial in batch:
             trials.append(trial)
-            consecutive_failures = 0 if trial.ok else consecutive_failures + 1
+            consecutive_failures = consecutive_failures + 1 if trial.failed else 0
             result = snapshot()
             run.write_results(result.to_json())
             if on_trial is not None:
                 on_trial(trial, result)
         start += size
-        if consecutive_failures >= max_consecutive_failures and start < n_calls:
+        if consecutive_failures >= plan.max_consecutive_failures and start < n_calls:
             message = (f"{consecutive_failures} trials in a row failed (last: {trials[-1].error}); "
                        "fix the model or data, or raise max_consecutive_failures")
             result = snapshot(stopped_early=message)

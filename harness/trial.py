@@ -15,6 +15,7 @@ from harness.data.dataset import Dataset
 
 OK = "ok"
 FAILED = "failed"
+PRUNED = "pruned"  # stopped early by the prune rule (harness.pruning): never the best, not a failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,15 +26,25 @@ class Trial:
     params: dict[str, Any]
     seed: int
     status: str
-    score: float | None  # validation accuracy after the last epoch; None when failed
+    score: float | None  # validation accuracy after the last epoch trained (pruned: the epoch it stopped at); None when failed
     val_loss: float | None
     seconds: float
     error: str | None = None
     model_sha256: str | None = field(default=None, compare=False)  # of the best model file saved after this trial
+    epoch_scores: tuple[float, ...] = ()  # validation accuracy after each epoch, kept when a prune rule is on
 
     @property
     def ok(self) -> bool:
+        """A full-budget trial with a score: the only kind that can be the best."""
         return self.status == OK
+
+    @property
+    def pruned(self) -> bool:
+        return self.status == PRUNED
+
+    @property
+    def failed(self) -> bool:
+        return self.status == FAILED
 
     def to_json(self) -> dict[str, Any]:
         data = {
@@ -43,6 +54,8 @@ class Trial:
         }
         if self.model_sha256 is not None:
             data["model_sha256"] = self.model_sha256
+        if self.epoch_scores:  # absent without a prune rule: those trials' lines stay as they were
+            data["epoch_scores"] = list(self.epoch_scores)
         return data
 
     @classmethod
@@ -59,19 +72,24 @@ class Trial:
             params, status = data["params"], data["status"]
             score, val_loss, seconds = data["score"], data.get("val_loss"), data["seconds"]
             error, digest = data.get("error"), data.get("model_sha256")
+            epoch_scores = data.get("epoch_scores", [])
         except KeyError as missing:
             raise TrialFormatError(f"a trial needs the field {missing}") from None
         if not isinstance(params, dict) or not all(
                 isinstance(k, str) and _plain(v) for k, v in params.items()):
             raise TrialFormatError("params must map names to numbers, strings or booleans")
-        if status == OK:
+        if not isinstance(epoch_scores, list) or not all(_finite(v) and 0.0 <= v <= 1.0 for v in epoch_scores):
+            raise TrialFormatError("epoch_scores must be a list of accuracies between 0 and 1")
+        if status in (OK, PRUNED):
             if not _finite(score) or not 0.0 <= score <= 1.0:
-                raise TrialFormatError(f"an ok trial needs a score between 0 and 1, got {score!r}")
+                raise TrialFormatError(f"an {status} trial needs a score between 0 and 1, got {score!r}")
+            if status == PRUNED and (not epoch_scores or epoch_scores[-1] != score):
+                raise TrialFormatError("a pruned trial needs its epoch_scores, the last one its score")
         elif status == FAILED:
             if score is not None:
                 raise TrialFormatError("a failed trial has no score")
         else:
-            raise TrialFormatError(f"status must be {OK!r} or {FAILED!r}, got {status!r}")
+            raise TrialFormatError(f"status must be {OK!r}, {PRUNED!r} or {FAILED!r}, got {status!r}")
         if val_loss is not None and not _finite(val_loss):
             raise TrialFormatError(f"val_loss must be a finite number, got {val_loss!r}")
         if not _finite(seconds) or seconds < 0:
@@ -84,7 +102,7 @@ class Trial:
         return cls(index=index, params=dict(params), seed=seed, status=status,
                    score=float(score) if score is not None else None,
                    val_loss=float(val_loss) if val_loss is not None else None, seconds=float(seconds),
-                   error=error, model_sha256=digest)
+                   error=error, model_sha256=digest, epoch_scores=tuple(float(v) for v in epoch_scores))
 
 
 class TrialFormatError(ValueError):
@@ -132,11 +150,14 @@ def run_trial(
     epochs: int,
     batch_size: int,
     log_dir: Path | None = None,
+    stop_below: dict[int, float] | None = None,
 ) -> tuple[Trial, Any]:
-    """Train one model; return the trial and the trained model (None when the trial failed).
+    """Train one model; return the trial and the trained model (None when the trial failed or was pruned).
 
     Exceptions from the model or training, and NaN or infinite losses, make a failed trial
-    rather than stopping the search. Ctrl-C is not caught.
+    rather than stopping the search. Ctrl-C is not caught. With `stop_below` (a prune rule is
+    on, even if it has no threshold yet) the model is validated after every epoch, the scores
+    are kept, and training stops after epoch e when its score is below `stop_below[e]`.
     """
     import keras
 
@@ -149,13 +170,16 @@ def run_trial(
         callbacks = []
         if log_dir is not None:
             callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False))
-        # The score is the last epoch's validation accuracy. Without TensorBoard curves to draw,
-        # validating after the earlier epochs is wasted work; it draws no random numbers, so the
-        # trained model and its score are the same either way (tested).
+        if stop_below is not None:
+            callbacks.append(_stop_below_callback(keras, stop_below))
+        # The score is the last epoch's validation accuracy. Without TensorBoard curves to draw or
+        # a prune rule to feed, validating after the earlier epochs is wasted work; it draws no
+        # random numbers, so the trained model and its score are the same either way (tested).
+        every_epoch = log_dir is not None or stop_below is not None
         history = model.fit(
             data.x_train, data.y_train,
             epochs=epochs, batch_size=batch_size,
-            validation_data=(data.x_val, data.y_val), validation_freq=1 if log_dir is not None else epochs,
+            validation_data=(data.x_val, data.y_val), validation_freq=1 if every_epoch else epochs,
             shuffle=True, verbose=0, callbacks=callbacks,
         ).history
         if log_dir is not None:
@@ -165,6 +189,7 @@ def run_trial(
         losses = [float(v) for v in history["loss"]] + [val_loss, score]
         if not all(math.isfinite(v) for v in losses):
             raise FloatingPointError(f"training diverged: loss history {history['loss']}, val_loss {val_loss}")
+        epoch_scores = tuple(float(v) for v in history["val_accuracy"]) if stop_below is not None else ()
     except (KeyboardInterrupt, SystemExit):
         raise
     except Exception as error:  # noqa: BLE001 - any failure of a user's model is one failed trial
@@ -176,8 +201,24 @@ def run_trial(
                        seconds=seconds, error=message[:500])
         return failed, None
     seconds = time.perf_counter() - started
+    if len(epoch_scores) < epochs and stop_below is not None:
+        del model  # a pruned model is never the best, so it is never saved
+        return Trial(index=index, params=params, seed=seed, status=PRUNED, score=score, val_loss=val_loss,
+                     seconds=seconds, epoch_scores=epoch_scores), None
     return Trial(index=index, params=params, seed=seed, status=OK, score=score, val_loss=val_loss,
-                 seconds=seconds), model
+                 seconds=seconds, epoch_scores=epoch_scores), model
+
+
+def _stop_below_callback(keras, stop_below: dict[int, float]):
+    """Ends training after epoch e when the validation accuracy is below `stop_below[e]`."""
+
+    class StopBelow(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            threshold = stop_below.get(epoch + 1)  # Keras counts epochs from 0
+            if threshold is not None and (logs or {}).get("val_accuracy", 1.0) < threshold:
+                self.model.stop_training = True
+
+    return StopBelow()
 
 
 def _write_hparams(log_dir: Path, params: dict[str, Any], *, trial_id: str) -> None:

@@ -73,8 +73,9 @@ class InProcessRunner:
         self._fixed = dict(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size)
 
     def run(self, *, params: dict[str, Any], index: int, seed: int, log_dir: Path | None,
-            more_trials: bool = True) -> tuple[Trial, Any]:
-        return run_trial(params=params, index=index, seed=seed, log_dir=log_dir, **self._fixed)
+            stop_below: dict[int, float] | None = None, more_trials: bool = True) -> tuple[Trial, Any]:
+        return run_trial(params=params, index=index, seed=seed, log_dir=log_dir, stop_below=stop_below,
+                         **self._fixed)
 
     def close(self) -> None:
         import keras
@@ -112,7 +113,7 @@ class WorkerProcessRunner:
         return self._process.pid if self._process is not None else None
 
     def run(self, *, params: dict[str, Any], index: int, seed: int, log_dir: Path | None,
-            more_trials: bool = True) -> tuple[Trial, Any]:
+            stop_below: dict[int, float] | None = None, more_trials: bool = True) -> tuple[Trial, Any]:
         """Run one trial; `more_trials=False` says none follows, so no replacement worker is warmed up."""
         if self._process is not None and self._trials_in_worker >= self.trials_per_worker:
             self._stop_worker()
@@ -124,7 +125,8 @@ class WorkerProcessRunner:
         try:
             self._trials_in_worker += 1
             self._busy = True
-            self._connection.send((_RUN, dict(params=params, index=index, seed=seed, log_dir=log_dir)))
+            self._connection.send((_RUN, dict(params=params, index=index, seed=seed, log_dir=log_dir,
+                                              stop_below=stop_below)))
             if more_trials and self._trials_in_worker == self.trials_per_worker and self._spare is None:
                 # Importing TensorFlow takes seconds: the next worker does it while this trial trains.
                 try:

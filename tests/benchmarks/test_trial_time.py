@@ -2,7 +2,7 @@
 
 The seed-style trial is what the blog's fitness function does: plain Keras `fit` on numpy arrays,
 default compile, a TensorBoard callback. The harness trial is `run_trial` with `create_model`'s
-defaults (XLA, 32 steps per execution). Same data, seed, optimizer, epochs, batch and shuffling.
+defaults (32 steps per execution, no XLA). Same data, seed, optimizer, epochs, batch and shuffling.
 """
 
 import tempfile

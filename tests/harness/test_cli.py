@@ -35,6 +35,10 @@ def assert_one_line_usage_error(run, message):
     (["tune", "--validate-on", "train"], "invalid choice: 'train'"),
     (["tune", "--seed", "-3"], "--seed: expected a non-negative integer"),
     (["tune", "--frobnicate"], "unrecognized arguments: --frobnicate"),
+    (["tune", "--prune", "hyperband"], "invalid choice: 'hyperband'"),
+    (["tune", "--prune", "none", "--prune-after", "1"], "prune epochs were given but the prune rule is none"),
+    (["tune", "--prune-after", "1,x"], "prune epochs must be a comma-separated list of whole numbers, got '1,x'"),
+    (["tune", "--prune-after", "0"], "prune epochs must be whole numbers >= 1, got [0]"),
 ])
 def test_bad_arguments_are_one_line_and_exit_2(tmp_path, args, message):
     assert_one_line_usage_error(mlptune(*args, cwd=tmp_path), message)
@@ -97,6 +101,30 @@ def test_quick_run_reports_like_the_seed_notebook_then_resume_refuses_other_sett
     assert again.returncode == 0, again.stderr
     assert "2 of 2 trials already done" in again.stdout and "(replayed)" in again.stdout
     assert json.loads((tmp_path / "run" / "results.json").read_text())["trials"] == results["trials"]
+
+
+@pytest.mark.slow  # an end-to-end run: make test-slow
+def test_poor_trials_are_pruned_by_default_and_the_best_is_a_full_budget_trial(tmp_path):
+    args = ["--dataset", "digits", "--n-calls", "8", "--epochs", "2", "--train-size", "300", "--seed", "2"]
+    run = mlptune("tune", *args, "--out", "run", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "median pruning after epoch 1; writing run" in run.stdout
+    assert "pruned after epoch 1" in run.stdout
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert results["budget"]["prune"] == {"rule": "median", "after_epochs": [1], "min_trials": 5}
+    statuses = [t["status"] for t in results["trials"]]
+    assert statuses[:5] == ["ok"] * 5 and "pruned" in statuses  # the median needs 5 trials first
+    assert results["best"]["status"] == "ok" and len(results["best"]["epoch_scores"]) == 2
+    assert results["best_model_check"]["matches_recorded"] is True
+
+    unpruned = mlptune("tune", *args, "--prune", "none", "--out", "full", cwd=tmp_path)
+    assert unpruned.returncode == 0, unpruned.stderr
+    full = json.loads((tmp_path / "full" / "results.json").read_text())
+    assert "prune" not in full["budget"] and "pruned" not in unpruned.stdout
+    # the trials before the first pruned one are the same search, bit for bit
+    first_pruned = statuses.index("pruned")
+    assert [(t["params"], t["score"]) for t in full["trials"][:first_pruned]] == \
+        [(t["params"], t["score"]) for t in results["trials"][:first_pruned]]
 
 
 def _start(args, cwd):

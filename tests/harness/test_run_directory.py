@@ -203,3 +203,13 @@ def test_the_lock_file_is_not_followed_through_a_symlink(tmp_path):
     with pytest.raises(InputError):
         RunDirectory.resume(path)
     assert victim.read_text() == "precious"
+
+
+def test_a_run_folder_from_before_pruning_resumes_without_it_and_a_bad_rule_is_refused():
+    old = {k: v for k, v in SETTINGS.to_json().items() if k not in ("prune", "prune_after")}
+    assert RunSettings.from_json(old).prune == "none"  # it trained every trial fully: resuming must too
+    pruned = {**SETTINGS.to_json(), "prune": "median", "prune_after": "1,2"}
+    assert RunSettings.from_json(pruned).prune_after == "1,2"
+    for bad in ({**pruned, "prune": "hyperband"}, {**pruned, "prune_after": "0"}, {**pruned, "prune_after": 1}):
+        with pytest.raises(ValueError, match="prune"):
+            RunSettings.from_json(bad)

@@ -1,0 +1,121 @@
+"""Offline: what each prune rule would have done to finished searches that trained every trial fully.
+
+    .venv/bin/python -m tests.benchmarks.pruning_offline RUN_DIR [RUN_DIR ...]
+
+Each run's per-epoch validation accuracies come from `trials.jsonl` (a run with a prune rule keeps
+them) or else from its TensorBoard logs (`mlptune tune` writes one run per trial, validated after
+every epoch). The trials are replayed in order through each rule (`harness.pruning.MedianStop`,
+the code the search runs), with the thresholds computed from the earlier trials as the search
+would have seen them, the pruned ones cut at the epoch they would have stopped at.
+
+For each rule: the trials it stops, the training time it saves (a trial's time up to an epoch is
+read from the epoch end times TensorBoard logged), whether it would have stopped the run's best
+trial or one of its best three, and the best score left among the trials it lets finish. Then,
+for the trials it stops, how far each value the Gaussian process could be told is from the score
+the trial really reached after the last epoch: the partial score, the projected score
+(`harness.pruning.projected_score`, what the search tells), and the failure penalty 0.
+
+It is a replay, not a search: with a rule, the Gaussian process hears other values and asks other
+points from the first pruned trial on, so it says which trials a rule throws away and what that
+would cost, not where a pruned search would end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from dataclasses import replace
+from pathlib import Path
+
+from harness.pruning import MedianStop, projected_score
+from harness.run_directory import CHECKPOINT_NAME, RESULTS_NAME, TENSORBOARD_NAME
+from harness.trial import PRUNED, Trial
+
+RULES = {
+    "median after epoch 1": MedianStop(after_epochs=(1,)),
+    "median after epoch 2": MedianStop(after_epochs=(2,)),
+    "median after epochs 1, 2": MedianStop(after_epochs=(1, 2)),
+    "median after epochs 1-4": MedianStop(after_epochs=(1, 2, 3, 4)),
+}
+
+
+def epoch_curves(run_dir: Path, trial: Trial) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(validation accuracy after each epoch, seconds from the trial's start to each epoch's end)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorflow import make_ndarray
+
+    # the log's params are in JSON's sorted order, the folder's in the space's: find it by its index
+    (folder,) = (run_dir / TENSORBOARD_NAME).glob(f"trial_{trial.index:03d}_*/validation")
+    events = EventAccumulator(str(folder), size_guidance={"tensors": 0})
+    events.Reload()
+    points = sorted(events.Tensors("epoch_accuracy"), key=lambda event: event.step)
+    scores = tuple(float(make_ndarray(p.tensor_proto)) for p in points)
+    last = points[-1].wall_time
+    ends = tuple(trial.seconds - (last - p.wall_time) for p in points)
+    return scores, ends
+
+
+def load_run(run_dir: Path) -> list[tuple[Trial, tuple[float, ...]]]:
+    lines = (run_dir / CHECKPOINT_NAME).read_text().splitlines()
+    trials = [Trial.from_json(json.loads(line)) for line in lines]
+    loaded = []
+    for trial in trials:
+        if not trial.ok:
+            continue  # a failed trial has no curve, and told the penalty either way
+        scores, ends = epoch_curves(run_dir, trial)
+        assert abs(scores[-1] - trial.score) < 1e-6, f"trial {trial.index}: log and checkpoint disagree"
+        loaded.append((replace(trial, epoch_scores=scores), ends))
+    return loaded
+
+
+def replay(run: list[tuple[Trial, tuple[float, ...]]], rule: MedianStop, epochs: int) -> dict:
+    seen: list[Trial] = []
+    stopped, saved, told = [], 0.0, {"partial": [], "projected": [], "penalty 0": []}
+    for trial, ends in run:
+        thresholds = rule.thresholds(seen, epochs=epochs)
+        stop = next((e for e in sorted(thresholds) if trial.epoch_scores[e - 1] < thresholds[e]), None)
+        if stop is None:
+            seen.append(trial)
+            continue
+        cut = replace(trial, status=PRUNED, score=trial.epoch_scores[stop - 1], epoch_scores=trial.epoch_scores[:stop])
+        stopped.append(trial)
+        saved += trial.seconds - ends[stop - 1]
+        for name, value in (("partial", cut.score), ("projected", projected_score(cut, seen)), ("penalty 0", 0.0)):
+            told[name].append(value - trial.score)
+        seen.append(cut)
+    ranked = sorted((t for t, _ in run), key=lambda t: (-t.score, t.index))
+    stopped_indices = {t.index for t in stopped}
+    finished = [t.score for t in seen if not t.pruned]
+    return {
+        "stopped": len(stopped), "trials": len(run), "saved": saved, "total": sum(t.seconds for t, _ in run),
+        "best_stopped": ranked[0].index in stopped_indices,
+        "top3_stopped": sum(t.index in stopped_indices for t in ranked[:3]),
+        "best_left": max(finished), "best": ranked[0].score,
+        "told": {name: (statistics.mean(abs(v) for v in values), statistics.mean(values)) if values else None
+                 for name, values in told.items()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dirs", type=Path, nargs="+")
+    args = parser.parse_args()
+    print("| run | rule | trials stopped | training time saved | best stopped? | of the best 3 stopped | "
+          "best left / best | told - final score, mean abs (mean): partial / projected / penalty 0 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for run_dir in args.run_dirs:
+        epochs = json.loads((run_dir / RESULTS_NAME).read_text())["budget"]["epochs"]
+        run = load_run(run_dir)
+        for name, rule in RULES.items():
+            row = replay(run, rule, epochs)
+            told = " / ".join(f"{mae:.3f} ({bias:+.3f})" if (mae, bias) else "-"
+                              for mae, bias in (v or (None, None) for v in row["told"].values()))
+            print(f"| {run_dir.name} | {name} | {row['stopped']} of {row['trials']} | "
+                  f"{row['saved'] / 60:.1f} of {row['total'] / 60:.1f} min ({row['saved'] / row['total']:.0%}) | "
+                  f"{'yes' if row['best_stopped'] else 'no'} | {row['top3_stopped']} | "
+                  f"{row['best_left']:.4f} / {row['best']:.4f} | {told} |")
+
+
+if __name__ == "__main__":
+    main()
