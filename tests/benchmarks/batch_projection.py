@@ -43,7 +43,8 @@ def project(trials: list[Trial], *, q: int, n_initial_points: int, acq_func: str
         training += max(t.seconds for t in batch)
         points = [[t.params[name] for name in names] for t in batch]
         tick = time.perf_counter()
-        optimizer.tell(points, [objective(t) for t in batch])  # a tell fits the GP and picks the next point
+        # a tell fits the GP and picks the next point; a pruned trial is told from the trials before its batch
+        optimizer.tell(points, [objective(t, trials[:start]) for t in batch])
         asking += time.perf_counter() - tick
         start += size
     return {"q": q, "batches": len(sizes), "training": training, "optimizer": asking}
