@@ -81,7 +81,8 @@ def convergence_figure(trials: Sequence):
     axes.set_ylabel(ACCURACY)
     axes.set_title("Search progress")
     axes.grid(alpha=0.3)
-    axes.legend(loc="lower right")
+    # below the plot: pruned and failed trials can sit anywhere low, so no corner is always free
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=4, frameon=False)
     return figure
 
 
