@@ -22,6 +22,19 @@ import time
 from pathlib import Path
 
 
+def blog_model(learning_rate, num_layers, num_nodes, hidden_activation):
+    """The notebook's MLP with Keras' default compile settings (no steps per execution, no XLA asked)."""
+    import keras
+
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten()])
+    for _ in range(int(num_layers)):
+        model.add(keras.layers.Dense(int(num_nodes), activation=str(hidden_activation)))
+    model.add(keras.layers.Dense(10, activation="softmax"))
+    model.compile(keras.optimizers.Adam(learning_rate=float(learning_rate)),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-calls", type=int, default=11)
@@ -52,12 +65,7 @@ def main() -> None:
     @use_named_args(dimensions=dimensions)
     def fitness(learning_rate, num_layers, num_nodes, hidden_activation):
         tick = time.perf_counter()
-        model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten()])
-        for _ in range(int(num_layers)):
-            model.add(keras.layers.Dense(int(num_nodes), activation=str(hidden_activation)))
-        model.add(keras.layers.Dense(10, activation="softmax"))
-        model.compile(keras.optimizers.Adam(learning_rate=float(learning_rate)),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model = blog_model(learning_rate, num_layers, num_nodes, hidden_activation)
         name = f"lr_{learning_rate:.0e}_layers_{num_layers}_nodes_{num_nodes}_{hidden_activation}_{len(calls)}"
         history = model.fit(data.x_train, data.y_train, epochs=5, batch_size=64, verbose=0,
                             validation_data=(data.x_val, data.y_val),

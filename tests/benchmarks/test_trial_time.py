@@ -13,6 +13,7 @@ import pytest
 from harness import create_model, load_fashion_mnist
 from harness.data import loaders
 from harness.trial import run_trial
+from tests.benchmarks.blog_search import blog_model
 
 pytestmark = pytest.mark.skipif(not loaders.DEBIAN_FASHION_MNIST_DIR.is_dir(), reason="needs dataset-fashion-mnist")
 
@@ -22,15 +23,9 @@ POINTS = {"default": (0.01, 3, 16, "relu"), "best": (0.000296, 7, 300, "relu")}
 def seed_style_trial(data, point, log_dir):
     import keras
 
-    learning_rate, num_layers, num_nodes, activation = point
     keras.backend.clear_session()
     keras.utils.set_random_seed(1)
-    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten()])
-    for _ in range(num_layers):
-        model.add(keras.layers.Dense(num_nodes, activation=activation))
-    model.add(keras.layers.Dense(10, activation="softmax"))
-    model.compile(keras.optimizers.Adam(learning_rate=learning_rate), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model = blog_model(*point)
     history = model.fit(data.x_train, data.y_train, epochs=5, batch_size=64, validation_data=(data.x_val, data.y_val),
                         callbacks=[keras.callbacks.TensorBoard(log_dir=str(log_dir))], verbose=0)
     return history.history["val_accuracy"][-1]
