@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.argument_types import require_int, require_seconds
 from harness.data.dataset import Dataset
@@ -26,6 +26,9 @@ from harness.space import (
 )
 from harness.trial import Trial, trial_log_name, trial_seed, write_hparams_config
 from harness.trial_runner import make_runner
+
+if TYPE_CHECKING:
+    from harness.dask_runner import ClusterAddress
 
 RESULTS_SCHEMA = 1
 FAILED_TRIAL_PENALTY = 0.0
@@ -286,50 +289,77 @@ def run_search(
         run, owned = RunDirectory.create(out_dir, tensorboard=tensorboard), True
     else:
         run, owned = InMemoryRun(), False
+    request = _SearchRequest(
+        create_model=create_model, data=data, space=list(space), fingerprint=fingerprint, x0=x0, n_calls=n_calls,
+        n_initial_points=n_initial_points, acq_func=acq_func, seed=seed, epochs=epochs, batch_size=batch_size,
+        trials_per_batch=trials_per_batch, prune=prune, tensorboard=tensorboard, save_best=save_best,
+        max_consecutive_failures=max_consecutive_failures, trials_per_worker=trials_per_worker,
+        trial_timeout=trial_timeout, address=address)
     try:
-        return _search_with_run(run=run, create_model=create_model, data=data, space=space, n_calls=n_calls,
-                                seed=seed, epochs=epochs, batch_size=batch_size, x0=x0,
-                                n_initial_points=n_initial_points, acq_func=acq_func, tensorboard=tensorboard,
-                                save_best=save_best, max_consecutive_failures=max_consecutive_failures,
-                                trials_per_worker=trials_per_worker, trial_timeout=trial_timeout,
-                                trial_executor=trial_executor, resume_trials=resume_trials, on_trial=on_trial,
-                                fingerprint=fingerprint, trials_per_batch=trials_per_batch, address=address,
-                                prune=prune)
+        return _search_with_run(request, run=run, resume_trials=resume_trials, on_trial=on_trial,
+                                execute=trial_executor or _call)
     finally:
         if owned:
             run.close()
 
 
-def _search_with_run(*, run, create_model, data, space, n_calls, seed, epochs, batch_size, x0, n_initial_points,
-                     acq_func, tensorboard, save_best, max_consecutive_failures, trials_per_worker, trial_timeout,
-                     trial_executor, resume_trials, on_trial, fingerprint, trials_per_batch, address,
-                     prune) -> SearchResult:
-    tensorboard_dir = run.tensorboard_dir if tensorboard else None
-    if tensorboard_dir is not None:
-        write_hparams_config(tensorboard_dir, space)
+@dataclass(frozen=True, slots=True)
+class _SearchRequest:
+    """`run_search`'s arguments once checked and settled; what it writes to and who watches come apart."""
 
-    if address.given:
+    create_model: Callable[..., Any]
+    data: Dataset
+    space: list
+    fingerprint: str
+    x0: list | None
+    n_calls: int
+    n_initial_points: int
+    acq_func: str
+    seed: int
+    epochs: int
+    batch_size: int
+    trials_per_batch: int | None  # None: one per worker
+    prune: MedianStop | None
+    tensorboard: bool
+    save_best: bool
+    max_consecutive_failures: int
+    trials_per_worker: int | None
+    trial_timeout: float | None
+    address: ClusterAddress
+
+
+def _search_with_run(request: _SearchRequest, *, run: RunDirectory | InMemoryRun, resume_trials: Sequence[Trial],
+                     on_trial: Callable[[Trial, SearchResult], None] | None,
+                     execute: Callable[[Callable[[], Any]], Any]) -> SearchResult:
+    tensorboard_dir = run.tensorboard_dir if request.tensorboard else None
+    if tensorboard_dir is not None:
+        write_hparams_config(tensorboard_dir, request.space)
+
+    training = dict(create_model=request.create_model, data=request.data, epochs=request.epochs,
+                    batch_size=request.batch_size, trials_per_worker=request.trials_per_worker,
+                    trial_timeout=request.trial_timeout)
+    if request.address.given:
         from harness.dask_runner import DaskRunner
 
-        runner = DaskRunner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
-                            address=address, trials_per_worker=trials_per_worker, trial_timeout=trial_timeout)
+        runner = DaskRunner(address=request.address, **training)
     else:
-        runner = make_runner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
-                             trials_per_worker=trials_per_worker, trial_timeout=trial_timeout)
-    if trials_per_batch is None:
-        trials_per_batch = getattr(runner, "workers", 1)
-    budget = SearchBudget(n_calls=n_calls, n_initial_points=n_initial_points, acq_func=acq_func,
-                          acq_optimizer=acquisition_optimizer(space), epochs=epochs, batch_size=batch_size,
-                          trials_per_batch=trials_per_batch, prune=prune)
-    base = dict(budget=budget, seed=seed, data=data.describe(),
-                space=[describe_dimension(d) for d in space], space_fingerprint=fingerprint,
+        runner = make_runner(**training)
+    trials_per_batch = request.trials_per_batch if request.trials_per_batch is not None else getattr(runner, "workers", 1)
+    budget = SearchBudget(n_calls=request.n_calls, n_initial_points=request.n_initial_points,
+                          acq_func=request.acq_func, acq_optimizer=acquisition_optimizer(request.space),
+                          epochs=request.epochs, batch_size=request.batch_size, trials_per_batch=trials_per_batch,
+                          prune=request.prune)
+    base = dict(budget=budget, seed=request.seed, data=request.data.describe(),
+                space=[describe_dimension(d) for d in request.space], space_fingerprint=request.fingerprint,
                 environment=environment())
-    optimizer = make_optimizer(space, n_initial_points=n_initial_points, acq_func=acq_func, seed=seed)
-    plan = _LoopPlan(space=list(space), x0=x0, seed=seed, budget=budget, save_best=save_best,
-                     max_consecutive_failures=max_consecutive_failures, tensorboard_dir=tensorboard_dir)
+    optimizer = make_optimizer(request.space, n_initial_points=request.n_initial_points,
+                               acq_func=request.acq_func, seed=request.seed)
+    plan = _LoopPlan(space=request.space, x0=request.x0, seed=request.seed, budget=budget,
+                     save_best=request.save_best, max_consecutive_failures=request.max_consecutive_failures,
+                     tensorboard_dir=tensorboard_dir)
     try:
         return _search_loop(plan, runner=runner, optimizer=optimizer, run=run, base=base,
-                            resume_trials=resume_trials, on_trial=on_trial, execute=trial_executor or _call)
+                            resume_trials=resume_trials, on_trial=on_trial, execute=execute)
     finally:
         runner.close()
 
