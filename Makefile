@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN = $(VENV)/bin
 FASHION_MNIST = /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data tune test test-slow tune-gate panel panel-ci benchmarks matrix oldest-gate
+.PHONY: setup data tune test test-slow tune-gate panel panel-ci ci-after-test benchmarks matrix oldest-env oldest-gate
 
 setup: $(VENV)/.installed
 
@@ -30,8 +30,9 @@ test: setup data
 test-slow: setup data
 	$(BIN)/python -m pytest -n 2 -m slow
 
+# The tuning gate: each tuning test compared with its committed baseline, one test per core.
 tune-gate: setup data
-	$(BIN)/python -m pytest --tune --n-calls 10 -m tune
+	$(BIN)/python -m pytest --tune --n-calls 10 -m tune -n 2
 
 # The mutation panel (docs/verdict.md): harmless changes must pass, regressions of 2 points or more
 # must fail, on three problems. Over an hour here; CI runs two of its cases (panel-ci) with the
@@ -43,7 +44,16 @@ panel: setup data
 		$(BIN)/python -m pytest tests/panel -n 2 --dist loadgroup -p no:randomly -rA
 
 panel-ci: setup data
-	MLPTUNE_PANEL_RESULTS=$(PANEL_RESULTS) $(BIN)/python -m pytest tests/panel -m panel_ci -p no:randomly -rA
+	MLPTUNE_PANEL_TRUTH=skip MLPTUNE_PANEL_RESULTS=$(PANEL_RESULTS) $(BIN)/python -m pytest tests/panel -m panel_ci \
+		-p no:randomly -rA
+
+# What CI runs after `make test`: test-slow, tune-gate and panel-ci in one session on both cores.
+# The panel's three runs must follow each other (its cases share one recorded baseline); listed
+# first, they start first, and the other tests fill the second core meanwhile.
+ci-after-test: setup data
+	MLPTUNE_PANEL_TRUTH=skip MLPTUNE_PANEL_RESULTS=$(PANEL_RESULTS) \
+		$(BIN)/python -m pytest --tune --n-calls 10 -n 2 --dist loadgroup \
+		-p no:randomly -rfE -m "panel_ci or slow or tune" tests/panel tests/harness tests/pytest_mlptune tests/tuning
 
 # Side-by-side benchmarks with ratios (about 16 minutes here); not part of `make test`.
 benchmarks: setup data
@@ -58,5 +68,9 @@ matrix: setup data $(TOX)
 	$(TOX) run-parallel -p 2
 
 # The oldest supported TensorFlow's tuning gate against its own baselines (run by CI).
+# oldest-env only builds its environment, so CI can install it while other tests run.
+oldest-env: setup $(TOX)
+	$(TOX) run -e tf215-gate --notest
+
 oldest-gate: setup data $(TOX)
-	$(TOX) run -e tf215-gate
+	$(TOX) run -e tf215-gate -- -n 2

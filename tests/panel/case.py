@@ -72,6 +72,7 @@ def test_case(mlptune, request):
             outcome["replay_scores"] = [list(row) for row in mlptune.last_replay.scores]
         outcome["baseline_replay_scores"] = [list(row) for row in baseline.replay_scores]
         outcome["baseline_search_values"] = list(baseline.spread.values)
-        outcome["truth_scores"] = truth_scores(baseline, data)
+        if os.environ.get("MLPTUNE_PANEL_TRUTH") != "skip":  # see CI_CASES in test_mutation_panel.py
+            outcome["truth_scores"] = truth_scores(baseline, data)
         outcome["baseline_search"] = baseline.value
         Path(os.environ["MLPTUNE_PANEL_OUT"]).write_text(json.dumps(outcome, indent=1))

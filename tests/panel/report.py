@@ -31,6 +31,8 @@ def true_drop(original: dict, case: dict) -> tuple[float, float]:
     def everything(truth, replayed):
         return list(truth) + [score for row in replayed for score in row]
 
+    if "truth_scores" not in original or "truth_scores" not in case:
+        raise ValueError(f"{case['family']}/{case['mutation']} ran with MLPTUNE_PANEL_TRUTH=skip: it has no true drop")
     before = everything(original["truth_scores"], case["baseline_replay_scores"])
     after = everything(case["truth_scores"], case.get("replay_scores", []))
     drop = statistics.fmean(before) - statistics.fmean(after)

@@ -27,7 +27,12 @@ from tests.panel.report import REQUIRED_CATCH, true_drop
 
 ROOT = Path(__file__).resolve().parents[2]
 CASE = "tests/panel/case.py"
+# CI's cases. It skips the true-drop retraining (a third of each case's training) and asserts by
+# kind: the harmless change must pass, the regression must fail; its true drop was measured by the
+# whole panel (docs/verdict.md: 0.066 +- 0.006 on digits, far above REQUIRED_CATCH). Only a case
+# whose measured drop is that clear may join this set.
 CI_CASES = {("digits", "row_order"), ("digits", "label_noise_30")}
+SKIP_TRUTH = os.environ.get("MLPTUNE_PANEL_TRUTH") == "skip"
 FAMILY_NAMES = ("fashion", "digits", "digits_cnn")
 
 
@@ -84,13 +89,16 @@ def _cases():
 
 @pytest.mark.parametrize(("family", "mutation"), list(_cases()))
 def test_mutation(family, mutation, recorded, tmp_path_factory):
+    if SKIP_TRUTH and (family, mutation) not in CI_CASES:
+        pytest.fail("MLPTUNE_PANEL_TRUTH=skip is for CI's cases only: the others need their true drop measured")
     baselines, original = recorded(family)
     case = run_case(family=family, mutation=mutation, baselines=baselines,
                     out=_results_dir(tmp_path_factory) / f"{family}-{mutation}.json")
-    drop, _ = true_drop(original, case)
+    drop = None if SKIP_TRUTH else true_drop(original, case)[0]  # None: measured by the whole panel (CI_CASES)
     case.update(true_drop=drop, kind=MUTATIONS[mutation].kind)
     (_results_dir(tmp_path_factory) / f"{family}-{mutation}.json").write_text(json.dumps(case, indent=1))
     if MUTATIONS[mutation].kind == HARMLESS:
         assert case["status"] in ("ok", "improved"), f"false alarm on a harmless change: {case['row']['message']}"
-    elif drop >= REQUIRED_CATCH:
-        assert case["status"] == "regressed", f"missed a regression of {drop:.4f}: {case['row']['message']}"
+    elif drop is None or drop >= REQUIRED_CATCH:
+        size = "of the size the whole panel measured" if drop is None else f"of {drop:.4f}"
+        assert case["status"] == "regressed", f"missed a regression {size}: {case['row']['message']}"

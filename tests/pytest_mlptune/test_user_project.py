@@ -55,7 +55,7 @@ def test_create_baseline_pass_then_catch_real_damage(pytester, monkeypatch):
     budget = ["--tune", "--n-calls", "3", "-p", "no:cacheprovider"]
     monkeypatch.delenv("MODE", raising=False)
 
-    pytester.runpytest_subprocess(*budget).assert_outcomes(failed=1)  # new: no baseline yet
+    # (Before this, the test fails for want of a baseline: test_plugin.py's lifecycle shows that message.)
     created = pytester.run(sys.executable, "-m", "harness.cli", "baselines", "update", "--n-calls", "3",
                            "-p", "no:cacheprovider")
     assert created.ret == 0, created.stdout.str()
