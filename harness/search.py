@@ -354,9 +354,7 @@ def _search_with_run(request: _SearchRequest, *, run: RunDirectory | InMemoryRun
                 environment=environment())
     optimizer = make_optimizer(request.space, n_initial_points=request.n_initial_points,
                                acq_func=request.acq_func, seed=request.seed)
-    plan = _LoopPlan(space=request.space, x0=request.x0, seed=request.seed, budget=budget,
-                     save_best=request.save_best, max_consecutive_failures=request.max_consecutive_failures,
-                     tensorboard_dir=tensorboard_dir)
+    plan = _LoopPlan(request=request, budget=budget, tensorboard_dir=tensorboard_dir)
     try:
         return _search_loop(plan, runner=runner, optimizer=optimizer, run=run, base=base,
                             resume_trials=resume_trials, on_trial=on_trial, execute=execute)
@@ -366,14 +364,10 @@ def _search_with_run(request: _SearchRequest, *, run: RunDirectory | InMemoryRun
 
 @dataclass(frozen=True, slots=True)
 class _LoopPlan:
-    """What the loop needs besides its collaborators, settled (and checked) before the first trial."""
+    """The request, and what was settled from it once the runner was up: the budget and the log folder."""
 
-    space: list
-    x0: list | None
-    seed: int
+    request: _SearchRequest
     budget: SearchBudget
-    save_best: bool
-    max_consecutive_failures: int
     tensorboard_dir: Path | None
 
 
@@ -408,7 +402,7 @@ def _search_loop(plan: _LoopPlan, *, runner, optimizer, run: RunDirectory | InMe
     trials told before it, so the same seed and q give the same trials however the batch's trials
     are run; a resumed batch reruns only the trials its log is missing.
     """
-    space, x0, seed, budget = plan.space, plan.x0, plan.seed, plan.budget
+    space, x0, seed, budget = plan.request.space, plan.request.x0, plan.request.seed, plan.budget
     n_calls, tensorboard_dir, prune = budget.n_calls, plan.tensorboard_dir, budget.prune
     trials: list[Trial] = []
     best_score: float | None = None
@@ -453,7 +447,7 @@ def _search_loop(plan: _LoopPlan, *, runner, optimizer, run: RunDirectory | InMe
             else:
                 trial, model = next(outcomes)
                 training_seconds += trial.seconds
-                if trial.ok and (best_score is None or trial.score > best_score) and plan.save_best:
+                if trial.ok and (best_score is None or trial.score > best_score) and plan.request.save_best:
                     # Saved before the trial is logged, with the file's hash in the log line: a crash in
                     # between re-runs the trial on resume (the hash does not match), which rebuilds the
                     # same model, so the file always matches the best logged trial.
@@ -480,7 +474,7 @@ def _search_loop(plan: _LoopPlan, *, runner, optimizer, run: RunDirectory | InMe
             if on_trial is not None:
                 on_trial(trial, result)
         start += size
-        if consecutive_failures >= plan.max_consecutive_failures and start < n_calls:
+        if consecutive_failures >= plan.request.max_consecutive_failures and start < n_calls:
             message = (f"{consecutive_failures} trials in a row failed (last: {trials[-1].error}); "
                        "fix the model or data, or raise max_consecutive_failures")
             result = snapshot(stopped_early=message)
