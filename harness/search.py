@@ -266,18 +266,7 @@ def run_search(
     if address.given or trials_per_worker is not None:
         _check_picklable(create_model)  # a worker process imports it by name
     fingerprint = space_fingerprint(space)
-    if x0 is None and fingerprint == space_fingerprint(REFERENCE_SPACE):
-        x0 = DEFAULT_POINT
-    if x0 is not None:
-        x0 = list(x0)
-        check_point_in_space(space, x0)
-    if n_initial_points is None:
-        n_initial_points = default_initial_points(n_calls, has_x0=x0 is not None)
-    elif require_int("n_initial_points", n_initial_points) > n_calls:
-        raise InputError(
-            f"n_initial_points ({n_initial_points}) exceeds n_calls ({n_calls}): the Gaussian process would "
-            "never steer; raise --n-calls or lower n_initial_points"
-        )
+    x0, n_initial_points = _initial_design(space, x0=x0, n_initial_points=n_initial_points, n_calls=n_calls)
 
     if isinstance(out_dir, RunDirectory):
         run, owned = out_dir, False
@@ -301,6 +290,40 @@ def run_search(
     finally:
         if owned:
             run.close()
+
+
+def _initial_design(space: list, *, x0: Sequence | None, n_initial_points: int | None,
+                    n_calls: int) -> tuple[list | None, int]:
+    """The starting point (the blog's default point in the reference space) and the initial points."""
+    if x0 is None and space_fingerprint(space) == space_fingerprint(REFERENCE_SPACE):
+        x0 = DEFAULT_POINT
+    if x0 is not None:
+        x0 = list(x0)
+        check_point_in_space(space, x0)
+    if n_initial_points is None:
+        n_initial_points = default_initial_points(n_calls, has_x0=x0 is not None)
+    elif require_int("n_initial_points", n_initial_points) > n_calls:
+        raise InputError(
+            f"n_initial_points ({n_initial_points}) exceeds n_calls ({n_calls}): the Gaussian process would "
+            "never steer; raise --n-calls or lower n_initial_points"
+        )
+    return x0, n_initial_points
+
+
+def planned_budget(*, space: Sequence | None = None, n_calls: int, epochs: int, batch_size: int,
+                   x0: Sequence | None = None, n_initial_points: int | None = None, acq_func: str = "EI",
+                   trials_per_batch: int = 1, prune: MedianStop | None = None) -> tuple[SearchBudget, str]:
+    """The budget and space fingerprint `run_search` records for these arguments, before any trial.
+
+    The plugin compares them with a baseline first, so a check that could only fail (another
+    budget or space) fails at once instead of after the search. Raises InputError as run_search does.
+    """
+    space = validate_space(REFERENCE_SPACE if space is None else space)
+    _, n_initial_points = _initial_design(space, x0=x0, n_initial_points=n_initial_points, n_calls=n_calls)
+    budget = SearchBudget(n_calls=n_calls, n_initial_points=n_initial_points, acq_func=acq_func,
+                          acq_optimizer=acquisition_optimizer(space), epochs=epochs, batch_size=batch_size,
+                          trials_per_batch=trials_per_batch, prune=prune)
+    return budget, space_fingerprint(space)
 
 
 @dataclass(frozen=True, slots=True)

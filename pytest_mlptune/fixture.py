@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import shlex
+import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +24,14 @@ from pytest_mlptune.baseline import (
 from pytest_mlptune.options import TuneSettings
 from pytest_mlptune.verdict import (
     Verdict,
+    allowed_drop,
     comparability_problems,
     compare_replay,
     compare_search,
     judge,
     new_verdict,
     not_comparable_verdict,
+    unfailable_verdict,
     unusable_verdict,
     updated_verdict,
 )
@@ -110,6 +113,9 @@ class TuneFixture:
             where = "scheduler_file" if Path(self.settings.scheduler).is_file() else "scheduler"
             options.setdefault(where, self.settings.scheduler)
         on_dask = any(options.get(key) for key in ("workers", "scheduler", "scheduler_file"))
+        if not self.settings.update:
+            self._fail_before_search_if_doomed(data=data, space=space, epochs=epochs, batch_size=batch_size, x0=x0,
+                                               n_initial_points=n_initial_points, options=options)
         if not self.settings.update and self._early_replay is None:
             self._early_replay = self._start_replay_beside_search(create_model=create_model, data=data,
                                                                   epochs=epochs, batch_size=batch_size)
@@ -138,6 +144,68 @@ class TuneFixture:
         self._inputs = _SearchInputs(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
                                      trials_per_worker=options.get("trials_per_worker"))
         return results[0]
+
+    def _fail_before_search_if_doomed(self, *, data, space, epochs: int, batch_size: int, x0, n_initial_points,
+                                      options: dict[str, Any]) -> None:
+        """Fail at once when the check could only fail whatever the search finds.
+
+        No baseline, an unusable one, one made with another budget, space or validation data, or
+        tolerances under which not even a score of 0 fails: the search would change none of these,
+        so its minutes are not spent. `check` judges the same again for what only the search tells
+        (the batch size an external cluster chose).
+        """
+        from harness.data.dataset import Dataset
+        from harness.errors import InputError
+        from harness.search import planned_budget
+
+        trials_per_batch = options.get("trials_per_batch")
+        if not isinstance(data, Dataset) or not isinstance(trials_per_batch, int):  # None: one per worker, known later
+            return
+        try:
+            budget, space_fingerprint = planned_budget(
+                space=space, n_calls=self.settings.n_calls, epochs=epochs, batch_size=batch_size, x0=x0,
+                n_initial_points=n_initial_points, acq_func=options.get("acq_func", "EI"),
+                trials_per_batch=trials_per_batch, prune=options.get("prune"))
+        except InputError:
+            return  # run_search reports bad input in its own words
+        baseline, verdict = self._comparable_baseline(
+            best=None, budget=budget.to_json(), validation_fingerprint=data.describe()["validation_fingerprint"],
+            space_fingerprint=space_fingerprint)
+        if verdict is None:
+            tolerance = self.tolerance
+            verdict = unfailable_verdict(
+                replay_bound=tolerance.floor,  # the real bound is at least this
+                replay_baseline=statistics.fmean(score for row in baseline.replay_scores for score in row),
+                search_bound=allowed_drop(stderr=baseline.std, k=tolerance.k, floor=tolerance.search_floor),
+                search_baseline=baseline.value, location=self._display(self.baseline_path),
+                update_command=self.update_command())
+        if verdict is not None:
+            self._fail(verdict, None)
+
+    def _comparable_baseline(self, *, best: float | None, budget: dict[str, Any], validation_fingerprint: str,
+                             space_fingerprint: str):
+        """(this test's baseline, None), or (None, the verdict that fails the check: missing, unusable, not comparable)."""
+        location = self._display(self.baseline_path)
+        try:
+            baseline = read_baseline(self.baseline_path)
+            if baseline is not None and (baseline.test, baseline.environment_key) != (self.nodeid, self.environment_key):
+                raise BaselineError(f"it belongs to {baseline.test!r} in {baseline.environment_key}, not to this "
+                                    f"test in {self.environment_key}")
+        except BaselineError as error:
+            return None, unusable_verdict(best=best, location=location, problem=str(error),
+                                          update_command=self.update_command())
+        if baseline is None:
+            return None, new_verdict(best=best, environment_key=self.environment_key,
+                                     update_command=self.update_command())
+        problems = comparability_problems(
+            baseline_budget=baseline.budget, budget=budget,
+            baseline_data=baseline.data.get("validation_fingerprint"), data=validation_fingerprint,
+            baseline_space=baseline.space_fingerprint, space=space_fingerprint)
+        if problems:
+            return None, not_comparable_verdict(
+                best=best, location=location, problems=problems, baseline_calls=baseline.budget.get("n_calls"),
+                n_calls=budget["n_calls"], update_command=self.update_command())
+        return baseline, None
 
     def _start_replay_beside_search(self, *, create_model, data, epochs: int, batch_size: int):
         """The baseline's replay in a worker process, running while the search trains; None if it cannot.
@@ -197,25 +265,11 @@ class TuneFixture:
         location = self._display(self.baseline_path)
         if self.settings.update:
             return self._update(result, best=best, location=location)
-        try:
-            baseline = read_baseline(self.baseline_path)
-            if baseline is not None and (baseline.test, baseline.environment_key) != (self.nodeid, self.environment_key):
-                raise BaselineError(f"it belongs to {baseline.test!r} in {baseline.environment_key}, not to this "
-                                    f"test in {self.environment_key}")
-        except BaselineError as error:
-            return self._fail(unusable_verdict(best=best, location=location, problem=str(error),
-                                               update_command=self.update_command()), result)
-        if baseline is None:
-            return self._fail(new_verdict(best=best, environment_key=self.environment_key,
-                                          update_command=self.update_command()), result)
-        problems = comparability_problems(
-            baseline_budget=baseline.budget, budget=result.budget.to_json(),
-            baseline_data=baseline.data.get("validation_fingerprint"), data=result.data["validation_fingerprint"],
-            baseline_space=baseline.space_fingerprint, space=result.space_fingerprint)
-        if problems:
-            return self._fail(not_comparable_verdict(
-                best=best, location=location, problems=problems, baseline_calls=baseline.budget.get("n_calls"),
-                n_calls=result.budget.n_calls, update_command=self.update_command()), result)
+        baseline, verdict = self._comparable_baseline(
+            best=best, budget=result.budget.to_json(), validation_fingerprint=result.data["validation_fingerprint"],
+            space_fingerprint=result.space_fingerprint)
+        if verdict is not None:
+            return self._fail(verdict, result)
         waited = time.perf_counter()
         replayed = self._replay([(record.params, record.seeds) for record in baseline.replay])
         waited = time.perf_counter() - waited  # the replay's own time when it ran beside the search is not ours
@@ -292,7 +346,8 @@ class TuneFixture:
             "replay_delta": replay.delta if replay else None, "replay_stderr": replay.stderr if replay else None,
             "replay_bound": replay.bound if replay else None,
             "replay_shape": f"{replay.configs}x{replay.seeds}" if replay else None,
-            "calls": len(result.trials), "seconds": round(result.wall_seconds + seconds, 1),
+            "calls": len(result.trials) if result else 0,  # None: failed before the search
+            "seconds": round((result.wall_seconds if result else 0.0) + seconds, 1),
             "message": verdict.message,
         }
         # user_properties travel with the report (to the xdist controller, and into --junitxml)

@@ -159,15 +159,12 @@ def judge(*, search: SearchComparison, replay: ReplayComparison, location: str, 
     model that scores 0: that is an error (a tolerance set too wide, or a baseline too noisy to
     gate on), never a pass.
     """
-    vacuous = [f"the {name} may drop {bound:.4f} from a baseline of {baseline:.4f}"
-               for name, bound, baseline in (("replay", replay.bound, replay.baseline_mean),
-                                             ("search's best", search.bound, search.baseline))
-               if bound >= baseline]
-    if vacuous:
-        return Verdict(status=Status.ERROR, best=search.best, search=search, replay=replay,
-                       message=f"this check cannot fail: {'; '.join(vacuous)}, so even a score of 0 would pass. "
-                               f"Lower k / floor / search_floor, or re-record a less noisy baseline {location} with: "
-                               f"{update_command}")
+    cannot_fail = unfailable_verdict(replay_bound=replay.bound, replay_baseline=replay.baseline_mean,
+                                     search_bound=search.bound, search_baseline=search.baseline, location=location,
+                                     update_command=update_command)
+    if cannot_fail is not None:
+        return Verdict(status=cannot_fail.status, message=cannot_fail.message, best=search.best, search=search,
+                       replay=replay)
     statuses = (replay.status, search.status)
     if Status.REGRESSED in statuses:
         status = Status.REGRESSED
@@ -187,13 +184,33 @@ def judge(*, search: SearchComparison, replay: ReplayComparison, location: str, 
     return Verdict(status=status, message=message, best=search.best, search=search, replay=replay)
 
 
-def new_verdict(*, best: float, environment_key: str, update_command: str) -> Verdict:
+def unfailable_verdict(*, replay_bound: float, replay_baseline: float, search_bound: float, search_baseline: float,
+                       location: str, update_command: str) -> Verdict | None:
+    """An error when a signal's allowed drop is as large as its baseline (no score could fail it), else None.
+
+    Before the search the replay's bound is not known yet; its floor, a lower bound of it, stands in.
+    """
+    vacuous = [f"the {name} may drop {bound:.4f} from a baseline of {baseline:.4f}"
+               for name, bound, baseline in (("replay", replay_bound, replay_baseline),
+                                             ("search's best", search_bound, search_baseline))
+               if bound >= baseline]
+    if not vacuous:
+        return None
+    return Verdict(status=Status.ERROR,
+                   message=f"this check cannot fail: {'; '.join(vacuous)}, so even a score of 0 would pass. "
+                           f"Lower k / floor / search_floor, or re-record a less noisy baseline {location} with: "
+                           f"{update_command}")
+
+
+def new_verdict(*, best: float | None = None, environment_key: str, update_command: str) -> Verdict:
+    """No baseline yet; `best` is None when this is found before the search (which then does not run)."""
+    found = f" (best {best:.4f})" if best is not None else ""
     return Verdict(status=Status.NEW, best=best,
-                   message=f"no baseline for this test in environment {environment_key} (best {best:.4f}); "
+                   message=f"no baseline for this test in environment {environment_key}{found}; "
                            f"create it with: {update_command}")
 
 
-def unusable_verdict(*, best: float, location: str, problem: str, update_command: str) -> Verdict:
+def unusable_verdict(*, best: float | None = None, location: str, problem: str, update_command: str) -> Verdict:
     return Verdict(status=Status.ERROR, best=best,
                    message=f"baseline {location} is unusable: {problem}; regenerate it with: {update_command}")
 
@@ -202,7 +219,7 @@ def updated_verdict(*, best: float, location: str) -> Verdict:
     return Verdict(status=Status.UPDATED, best=best, message=f"baseline written to {location}")
 
 
-def not_comparable_verdict(*, best: float, location: str, problems: Sequence[str], baseline_calls: Any,
+def not_comparable_verdict(*, best: float | None = None, location: str, problems: Sequence[str], baseline_calls: Any,
                            n_calls: int, update_command: str) -> Verdict:
     rerun = (f"Run with the baseline's budget (--n-calls {baseline_calls}), or after" if baseline_calls != n_calls
              else "After")

@@ -105,7 +105,10 @@ def test_quick_run_reports_like_the_seed_notebook_then_resume_refuses_other_sett
 
 @pytest.mark.slow  # an end-to-end run: make test-slow
 def test_poor_trials_are_pruned_by_default_and_the_best_is_a_full_budget_trial(tmp_path):
-    args = ["--dataset", "digits", "--n-calls", "8", "--epochs", "2", "--train-size", "300", "--seed", "2"]
+    # in this process (--trials-per-worker 0): the worker path is the other tests' subject, and its start-ups
+    # would be most of this one's time
+    args = ["--dataset", "digits", "--n-calls", "8", "--epochs", "2", "--train-size", "300", "--seed", "2",
+            "--trials-per-worker", "0"]
     run = mlptune("tune", *args, "--out", "run", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "median pruning after epoch 1; writing run" in run.stdout

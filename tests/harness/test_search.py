@@ -20,6 +20,7 @@ from harness.search import (
     default_initial_points,
     make_optimizer,
     objective,
+    planned_budget,
     run_search,
 )
 from harness.space import DEFAULT_POINT, REFERENCE_SPACE
@@ -179,6 +180,20 @@ def test_user_space_and_model_by_keyword(digits):
     result = run_search(create_model=my_model, data=digits, space=space, n_calls=2, **FAST)
     assert seen == [(int, str), (int, str)]
     assert set(result.best.params) == {"width", "activation"}
+    # what the plugin compares with a baseline before it spends the search
+    assert planned_budget(space=space, n_calls=2, **FAST) == (result.budget, result.space_fingerprint)
+    assert planned_budget(space=space, n_calls=2, epochs=2, batch_size=64)[0] != result.budget
+
+
+def test_the_planned_budget_settles_the_reference_space_as_the_search_does():
+    from harness.pruning import MedianStop
+
+    budget, fingerprint = planned_budget(n_calls=10, epochs=5, batch_size=64, trials_per_batch=2, prune=MedianStop())
+    assert budget.n_initial_points == default_initial_points(10, has_x0=True)  # the blog's default point comes first
+    assert budget.acq_optimizer == "sampling" and budget.trials_per_batch == 2 and budget.prune == MedianStop()
+    assert fingerprint == planned_budget(space=REFERENCE_SPACE, n_calls=3, epochs=1, batch_size=8)[1]
+    with pytest.raises(InputError, match="exceeds n_calls"):
+        planned_budget(n_calls=2, epochs=1, batch_size=8, n_initial_points=3)
 
 
 @pytest.mark.slow  # an end-to-end run: make test-slow

@@ -44,6 +44,8 @@ def test_lifecycle(run, tuning_project):
         "mlptune baselines update 'test_blobs.py::test_blobs[[]8]' --n-calls 2*",
         "*1 tuning test without a baseline*",
     ])
+    # found before the search, which then never ran: no best, 0 calls, 0 seconds
+    new.stdout.re_match_lines([r".*test_blobs\[8\]\s+-\s+-\s+-\s+-\s+-\s+-\s+new\s+0\s+0\.0$"])
     assert baseline_files(tuning_project) == []
 
     made = run("--tune", "--update-baselines")
@@ -72,6 +74,7 @@ def test_lifecycle(run, tuning_project):
     unfailable = run("--tune", "-o", "tune_search_floor=1")  # a drop to 0 would pass: an error, not a pass
     unfailable.assert_outcomes(failed=1)
     unfailable.stdout.fnmatch_lines(["*this check cannot fail: the search's best may drop 1.0000 from a baseline*"])
+    unfailable.stdout.re_match_lines([r".*test_blobs\[8\].*\s+error\s+0\s+0\.0$"])  # before the search
 
     worse = run("--tune", quality="bad")
     worse.assert_outcomes(failed=1)
@@ -84,6 +87,7 @@ def test_lifecycle(run, tuning_project):
     other_budget = run("--tune", "--n-calls", "3")
     other_budget.assert_outcomes(failed=1)
     other_budget.stdout.fnmatch_lines(["*is not comparable: n_calls 2 in the baseline, 3 now*--n-calls 2*"])
+    other_budget.stdout.re_match_lines([r".*test_blobs\[8\].*\s+not-comparable\s+0\s+0\.0$"])
 
     run("--tune", "--update-baselines", quality="bad").assert_outcomes(passed=1)
     better = run("--tune")
@@ -200,6 +204,29 @@ def test_plugin_import_stays_light():
     assert output.strip() == "[]"
 
 
+def test_a_check_that_can_only_fail_fails_before_the_search_starts(pytester):
+    pytester.makepyfile(
+        "import sys\n"
+        "import numpy as np\n"
+        "import pytest\n"
+        "from skopt.space import Integer\n"
+        "from harness import Dataset\n"
+        "def create_model(units):\n"
+        "    raise AssertionError('the search ran')\n"
+        "@pytest.mark.tune\n"
+        "def test_x(mlptune):\n"
+        "    data = Dataset(x_train=np.zeros((8, 2)), y_train=np.arange(8) % 2, x_val=np.zeros((4, 2)),\n"
+        "                   y_val=np.arange(4) % 2)\n"
+        "    try:\n"
+        "        mlptune.search(create_model=create_model, space=[Integer(1, 4, name='units')], data=data)\n"
+        "    finally:\n"
+        "        assert 'tensorflow' not in sys.modules, 'TensorFlow was loaded'\n")
+    result = pytester.runpytest_subprocess("--tune")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*no baseline for this test in environment *; create it with: mlptune baselines update*"])
+    assert "the search ran" not in result.stdout.str() and "TensorFlow was loaded" not in result.stdout.str()
+
+
 def test_bad_search_input_is_a_one_line_test_failure(pytester):
     pytester.makepyfile(
         "import pytest\n"
@@ -281,8 +308,10 @@ def test_search_twice(mlptune):
 def test_a_tuning_test_that_checks_nothing_fails(tuning_project, monkeypatch, benchmark_option):
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # see the timing test below
     tuning_project.makepyfile(test_unchecked=UNCHECKED_TESTS)
-    result = tuning_project.runpytest_subprocess("--tune", "--n-calls", "1", "-p", "no:randomly", "-rfs",
-                                                 "test_unchecked.py", *benchmark_option)
+    # Recording: a check run would fail these searches at once for want of a baseline, before the
+    # point where a test can forget its check.
+    result = tuning_project.runpytest_subprocess("--tune", "--update-baselines", "--n-calls", "1", "-p", "no:randomly",
+                                                 "-rfs", "test_unchecked.py", *benchmark_option)
     result.assert_outcomes(failed=4, skipped=1)
     result.stdout.fnmatch_lines_random([
         "*used the mlptune fixture but ran no search and no check*",

@@ -18,6 +18,7 @@ from pytest_mlptune.verdict import (
     not_comparable_verdict,
     one_sided,
     replay_stderr,
+    unfailable_verdict,
     unusable_verdict,
     updated_verdict,
 )
@@ -173,6 +174,19 @@ def test_every_status_has_its_message():
     assert "x. After an intentional change refresh it with" in same_budget.message
     assert {status.value for status in Status} == {"ok", "improved", "regressed", "new", "not-comparable", "updated",
                                                    "error"}
+    before_search = new_verdict(environment_key="env", update_command=command)  # found before any trial: no best
+    assert before_search.best is None and before_search.message == (
+        "no baseline for this test in environment env; create it with: " + command)
+
+
+def test_a_check_that_cannot_fail_is_known_before_the_search_from_the_bounds_alone():
+    common = dict(location="b.json", update_command="mlptune baselines update t.py::t --n-calls 10")
+    assert unfailable_verdict(replay_bound=0.01, replay_baseline=0.9, search_bound=0.05, search_baseline=0.9,
+                              **common) is None
+    result = unfailable_verdict(replay_bound=0.01, replay_baseline=0.9, search_bound=1.0, search_baseline=0.9, **common)
+    assert result.status is Status.ERROR and result.best is None
+    assert result.message.startswith("this check cannot fail: the search's best may drop 1.0000 from a baseline of "
+                                     "0.9000, so even a score of 0 would pass. ")
 
 
 def test_search_comparison_uses_the_recorded_spread():
