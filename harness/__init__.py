@@ -10,6 +10,7 @@ the harness never imports it):
       dask_runner           or on Dask workers (each with a worker process of its own)
       replay                the best configurations retrained with other seeds
       pruning               the rule that stops poor trials early (median of earlier trials)
+      initial_design        the points trained before the Gaussian process steers (random or LHS)
     trial, model, space     one trial (train and score), the Keras model, the search space
     data                    Dataset, the built-in loaders, IDX files, the decoded cache
     environment, errors, atomic, argument_types, native_logs, plots   small helpers

@@ -19,6 +19,7 @@ from typing import Any
 
 from harness.argument_types import parse_non_negative_int, parse_positive_float, parse_positive_int
 from harness.errors import InputError
+from harness.initial_design import INITIAL_DESIGNS
 from harness.pruning import RULES as PRUNE_RULES
 from harness.pruning import parse_epochs, parse_rule
 
@@ -29,6 +30,7 @@ DEFAULT_TRIALS_PER_WORKER = 5  # Keras keeps ~11-15 MB per model: a worker lives
 TUNE_DEFAULTS = {
     "dataset": "fashion-mnist", "data_dir": None, "validate_on": "split", "train_size": None,
     "n_calls": 50, "epochs": 5, "batch_size": 64, "seed": 0, "prune": "median", "prune_after": None,
+    "initial_design": "lhs",
 }
 
 
@@ -79,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "median of the earlier trials' there (default); none: train every trial fully")
     tune.add_argument("--prune-after", metavar="EPOCHS",
                       help="the epochs the prune rule checks, comma-separated (default 1)")
+    tune.add_argument("--initial-design", choices=INITIAL_DESIGNS,
+                      help="how the points before the Gaussian process steers are drawn: lhs, a Latin hypercube "
+                           "(default; at most 5 after the blog's default point), or random (the blog's 10)")
     tune.add_argument("--out", type=Path, help="run directory (default runs/<dataset>-<time>); must not exist yet")
     tune.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR after a crash or Ctrl-C")
     tune.add_argument("-v", "--verbose", action="store_true",
@@ -243,7 +248,8 @@ def _tune(args: argparse.Namespace, run, data, address) -> int:
           f"{len(data.y_test) if data.has_test else 0} test; {settings.n_calls} calls, "
           f"{settings.epochs} epochs, batch {settings.batch_size}, seed {settings.seed}"
           f"{f', {settings.trials_per_batch} trials per batch' if settings.trials_per_batch > 1 else ''}"
-          f"{_where(address)}{_describe_prune(settings)}; writing {out}", flush=True)
+          f"{_where(address)}, {_describe_initial_design(settings)}{_describe_prune(settings)}; writing {out}",
+          flush=True)
 
     model_factory = functools.partial(create_model, input_shape=data.input_shape, num_classes=data.num_classes)
     progress = ProgressPrinter(n_calls=settings.n_calls, resumed=resumed)
@@ -255,7 +261,7 @@ def _tune(args: argparse.Namespace, run, data, address) -> int:
                             scheduler=address.scheduler, scheduler_file=address.scheduler_file,
                             on_trial=progress, max_consecutive_failures=args.max_consecutive_failures,
                             trials_per_worker=args.trials_per_worker or None, trial_timeout=args.trial_timeout,
-                            prune=_prune_rule(settings))
+                            prune=_prune_rule(settings), initial_design=settings.initial_design)
     except SearchAborted as aborted:
         print(f"mlptune tune: error: search stopped: {aborted}", file=sys.stderr)
         return EXIT_FAILED
@@ -263,6 +269,10 @@ def _tune(args: argparse.Namespace, run, data, address) -> int:
         print(f"\ninterrupted; finished trials are saved. Resume with: mlptune tune --resume {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return report(result, data, run)
+
+
+def _describe_initial_design(settings) -> str:
+    return "Latin hypercube initial points" if settings.initial_design == "lhs" else "random initial points"
 
 
 def _prune_rule(settings):

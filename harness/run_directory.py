@@ -26,6 +26,7 @@ from typing import Any
 
 from harness.atomic import atomic_path, fsync_directory, write_json_atomic, write_text_atomic
 from harness.errors import InputError
+from harness.initial_design import INITIAL_DESIGNS
 from harness.pruning import RULES as PRUNE_RULES
 from harness.pruning import parse_epochs
 from harness.trial import Trial, TrialFormatError
@@ -57,6 +58,7 @@ class RunSettings:
     trials_per_batch: int = 1
     prune: str = "none"  # the prune rule's name (harness.pruning.RULES)
     prune_after: str | None = None  # its checked epochs as given, "1,2"; None: the rule's default
+    initial_design: str = "random"  # harness.search.INITIAL_DESIGNS
 
     def to_json(self) -> dict[str, Any]:
         return {"schema": SETTINGS_SCHEMA, **asdict(self)}
@@ -67,8 +69,9 @@ class RunSettings:
         if not isinstance(raw, dict):
             raise ValueError("not a JSON object")
         names = {f.name for f in fields(cls)}
-        # run folders from before batches ran one trial at a time, and from before pruning pruned nothing
-        raw = {"trials_per_batch": 1, "prune": "none", "prune_after": None, **raw}
+        # run folders from before batches ran one trial at a time, from before pruning pruned nothing, and
+        # from before the initial design was a choice drew their initial points at random
+        raw = {"trials_per_batch": 1, "prune": "none", "prune_after": None, "initial_design": "random", **raw}
         unknown = set(raw) - names - {"schema", "data_fingerprint"}
         missing = names - set(raw)
         if unknown or missing:
@@ -82,6 +85,7 @@ class RunSettings:
             "seed": lambda v: _positive(v) or (type(v) is int and v == 0),
             "prune": lambda v: v in PRUNE_RULES,
             "prune_after": lambda v: v is None or _valid_epochs(v),
+            "initial_design": lambda v: v in INITIAL_DESIGNS,
         }
         for name, valid in checks.items():
             if not valid(raw[name]):

@@ -13,6 +13,7 @@ from harness.argument_types import require_int, require_seconds
 from harness.data.dataset import Dataset
 from harness.environment import environment
 from harness.errors import InputError
+from harness.initial_design import check_initial_design, default_initial_points
 from harness.pruning import MedianStop, projected_score
 from harness.run_directory import InMemoryRun, RunDirectory
 from harness.space import (
@@ -45,19 +46,6 @@ def objective(trial: Trial, earlier: Sequence[Trial] = ()) -> float:
     return -trial.score if trial.ok else FAILED_TRIAL_PENALTY
 
 
-MAX_RANDOM_POINTS = 10  # the blog post's gp_minimize default, reached at 50 calls
-
-
-def default_initial_points(n_calls: int, *, has_x0: bool) -> int:
-    """Points evaluated before the Gaussian process steers: the starting point plus random ones.
-
-    skopt's fixed 10 would make a 10-call budget pure random search; a fifth of the budget
-    (at least one, at most 10) keeps most calls model-guided and matches the seed at 50 calls.
-    """
-    random_points = min(MAX_RANDOM_POINTS, max(1, n_calls // 5))
-    return min(n_calls, random_points + (1 if has_x0 else 0))
-
-
 @dataclass(frozen=True, slots=True)
 class SearchBudget:
     """Everything that must match for two searches' best scores to be comparable (with the data)."""
@@ -70,6 +58,7 @@ class SearchBudget:
     batch_size: int
     trials_per_batch: int = 1
     prune: MedianStop | None = None
+    initial_design: str = "random"
 
     def to_json(self) -> dict[str, Any]:
         budget = {"n_calls": self.n_calls, "n_initial_points": self.n_initial_points, "acq_func": self.acq_func,
@@ -78,6 +67,8 @@ class SearchBudget:
             budget["trials_per_batch"] = self.trials_per_batch
         if self.prune is not None:  # absent means no pruning, as before the rule existed
             budget["prune"] = self.prune.to_json()
+        if self.initial_design != "random":  # absent means random, as before there was a choice
+            budget["initial_design"] = self.initial_design
         return budget
 
 
@@ -157,10 +148,11 @@ def acquisition_optimizer(space: Sequence) -> str:
     return "lbfgs" if all(isinstance(dimension, Real) for dimension in space) else "sampling"
 
 
-def make_optimizer(space: Sequence, *, n_initial_points: int, acq_func: str, seed: int):
+def make_optimizer(space: Sequence, *, n_initial_points: int, acq_func: str, seed: int, initial_design: str = "random"):
     """The optimizer `gp_minimize` builds, made explicit so the loop can ask and tell.
 
-    The one departure from `gp_minimize` is the acquisition optimizer (see `acquisition_optimizer`).
+    The one departure from `gp_minimize` is the acquisition optimizer (see `acquisition_optimizer`);
+    `initial_design` "random" draws the initial points as `gp_minimize` does, bit for bit.
     """
     import numpy as np
     from skopt import Optimizer
@@ -173,6 +165,7 @@ def make_optimizer(space: Sequence, *, n_initial_points: int, acq_func: str, see
     return Optimizer(
         normalized, estimator, n_initial_points=n_initial_points, acq_func=acq_func,
         acq_optimizer=acquisition_optimizer(space), random_state=rng, model_queue_size=1,
+        initial_point_generator=initial_design,
         acq_optimizer_kwargs={"n_points": 10000, "n_restarts_optimizer": 5, "n_jobs": 1},
         acq_func_kwargs={"xi": 0.01, "kappa": 1.96},
     )
@@ -198,6 +191,7 @@ def run_search(
     trial_timeout: float | None = None,
     trials_per_batch: int | None = None,
     prune: MedianStop | None = None,
+    initial_design: str = "random",
     workers: int | None = None,
     scheduler: str | None = None,
     scheduler_file: str | None = None,
@@ -234,6 +228,9 @@ def run_search(
     best, and the optimizer is told its score projected to the last epoch. The rule is part of the
     budget. Without it the search is what it was, bit for bit.
 
+    `initial_design` "lhs" draws the initial points as a Latin hypercube instead of at random, and
+    fewer of them by default (`default_initial_points`); it is part of the budget.
+
     `trials_per_batch` q > 1 asks q points at once (skopt's constant liar), runs them and tells
     them together. q is part of the search's identity (recorded in its budget); the same seed
     and q give the same trials however they are run. `workers` N trains each batch's trials in
@@ -259,6 +256,7 @@ def run_search(
         raise InputError(f"prune must be a harness.pruning.MedianStop or None, got {type(prune).__name__}")
     if acq_func not in ("EI", "PI", "LCB", "gp_hedge"):
         raise InputError(f"acq_func must be EI, PI, LCB or gp_hedge, got {acq_func!r}")
+    check_initial_design(initial_design)
     from harness.dask_runner import ClusterAddress
 
     address = ClusterAddress(workers=workers, scheduler=scheduler, scheduler_file=scheduler_file)
@@ -266,7 +264,8 @@ def run_search(
     if address.given or trials_per_worker is not None:
         _check_picklable(create_model)  # a worker process imports it by name
     fingerprint = space_fingerprint(space)
-    x0, n_initial_points = _initial_design(space, x0=x0, n_initial_points=n_initial_points, n_calls=n_calls)
+    x0, n_initial_points = _initial_points(space, x0=x0, n_initial_points=n_initial_points, n_calls=n_calls,
+                                           initial_design=initial_design)
 
     if isinstance(out_dir, RunDirectory):
         run, owned = out_dir, False
@@ -281,7 +280,8 @@ def run_search(
     request = _SearchRequest(
         create_model=create_model, data=data, space=list(space), fingerprint=fingerprint, x0=x0, n_calls=n_calls,
         n_initial_points=n_initial_points, acq_func=acq_func, seed=seed, epochs=epochs, batch_size=batch_size,
-        trials_per_batch=trials_per_batch, prune=prune, tensorboard=tensorboard, save_best=save_best,
+        trials_per_batch=trials_per_batch, prune=prune, initial_design=initial_design, tensorboard=tensorboard,
+        save_best=save_best,
         max_consecutive_failures=max_consecutive_failures, trials_per_worker=trials_per_worker,
         trial_timeout=trial_timeout, address=address)
     try:
@@ -292,8 +292,8 @@ def run_search(
             run.close()
 
 
-def _initial_design(space: list, *, x0: Sequence | None, n_initial_points: int | None,
-                    n_calls: int) -> tuple[list | None, int]:
+def _initial_points(space: list, *, x0: Sequence | None, n_initial_points: int | None, n_calls: int,
+                    initial_design: str) -> tuple[list | None, int]:
     """The starting point (the blog's default point in the reference space) and the initial points."""
     if x0 is None and space_fingerprint(space) == space_fingerprint(REFERENCE_SPACE):
         x0 = DEFAULT_POINT
@@ -301,7 +301,7 @@ def _initial_design(space: list, *, x0: Sequence | None, n_initial_points: int |
         x0 = list(x0)
         check_point_in_space(space, x0)
     if n_initial_points is None:
-        n_initial_points = default_initial_points(n_calls, has_x0=x0 is not None)
+        n_initial_points = default_initial_points(n_calls, has_x0=x0 is not None, initial_design=initial_design)
     elif require_int("n_initial_points", n_initial_points) > n_calls:
         raise InputError(
             f"n_initial_points ({n_initial_points}) exceeds n_calls ({n_calls}): the Gaussian process would "
@@ -312,17 +312,20 @@ def _initial_design(space: list, *, x0: Sequence | None, n_initial_points: int |
 
 def planned_budget(*, space: Sequence | None = None, n_calls: int, epochs: int, batch_size: int,
                    x0: Sequence | None = None, n_initial_points: int | None = None, acq_func: str = "EI",
-                   trials_per_batch: int = 1, prune: MedianStop | None = None) -> tuple[SearchBudget, str]:
+                   trials_per_batch: int = 1, prune: MedianStop | None = None,
+                   initial_design: str = "random") -> tuple[SearchBudget, str]:
     """The budget and space fingerprint `run_search` records for these arguments, before any trial.
 
     The plugin compares them with a baseline first, so a check that could only fail (another
     budget or space) fails at once instead of after the search. Raises InputError as run_search does.
     """
     space = validate_space(REFERENCE_SPACE if space is None else space)
-    _, n_initial_points = _initial_design(space, x0=x0, n_initial_points=n_initial_points, n_calls=n_calls)
+    check_initial_design(initial_design)
+    _, n_initial_points = _initial_points(space, x0=x0, n_initial_points=n_initial_points, n_calls=n_calls,
+                                          initial_design=initial_design)
     budget = SearchBudget(n_calls=n_calls, n_initial_points=n_initial_points, acq_func=acq_func,
                           acq_optimizer=acquisition_optimizer(space), epochs=epochs, batch_size=batch_size,
-                          trials_per_batch=trials_per_batch, prune=prune)
+                          trials_per_batch=trials_per_batch, prune=prune, initial_design=initial_design)
     return budget, space_fingerprint(space)
 
 
@@ -343,6 +346,7 @@ class _SearchRequest:
     batch_size: int
     trials_per_batch: int | None  # None: one per worker
     prune: MedianStop | None
+    initial_design: str
     tensorboard: bool
     save_best: bool
     max_consecutive_failures: int
@@ -371,12 +375,12 @@ def _search_with_run(request: _SearchRequest, *, run: RunDirectory | InMemoryRun
     budget = SearchBudget(n_calls=request.n_calls, n_initial_points=request.n_initial_points,
                           acq_func=request.acq_func, acq_optimizer=acquisition_optimizer(request.space),
                           epochs=request.epochs, batch_size=request.batch_size, trials_per_batch=trials_per_batch,
-                          prune=request.prune)
+                          prune=request.prune, initial_design=request.initial_design)
     base = dict(budget=budget, seed=request.seed, data=request.data.describe(),
                 space=[describe_dimension(d) for d in request.space], space_fingerprint=request.fingerprint,
                 environment=environment())
     optimizer = make_optimizer(request.space, n_initial_points=request.n_initial_points,
-                               acq_func=request.acq_func, seed=request.seed)
+                               acq_func=request.acq_func, seed=request.seed, initial_design=request.initial_design)
     plan = _LoopPlan(request=request, budget=budget, tensorboard_dir=tensorboard_dir)
     try:
         return _search_loop(plan, runner=runner, optimizer=optimizer, run=run, base=base,

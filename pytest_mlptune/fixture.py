@@ -164,8 +164,8 @@ class TuneFixture:
         try:
             budget, space_fingerprint = planned_budget(
                 space=space, n_calls=self.settings.n_calls, epochs=epochs, batch_size=batch_size, x0=x0,
-                n_initial_points=n_initial_points, acq_func=options.get("acq_func", "EI"),
-                trials_per_batch=trials_per_batch, prune=options.get("prune"))
+                n_initial_points=n_initial_points, trials_per_batch=trials_per_batch,
+                **{name: options[name] for name in ("acq_func", "prune", "initial_design") if name in options})
         except InputError:
             return  # run_search reports bad input in its own words
         baseline, verdict = self._comparable_baseline(

@@ -39,6 +39,7 @@ def assert_one_line_usage_error(run, message):
     (["tune", "--prune", "none", "--prune-after", "1"], "prune epochs were given but the prune rule is none"),
     (["tune", "--prune-after", "1,x"], "prune epochs must be a comma-separated list of whole numbers, got '1,x'"),
     (["tune", "--prune-after", "0"], "prune epochs must be whole numbers >= 1, got [0]"),
+    (["tune", "--initial-design", "sobol"], "invalid choice: 'sobol'"),
 ])
 def test_bad_arguments_are_one_line_and_exit_2(tmp_path, args, message):
     assert_one_line_usage_error(mlptune(*args, cwd=tmp_path), message)
@@ -93,6 +94,8 @@ def test_quick_run_reports_like_the_seed_notebook_then_resume_refuses_other_sett
     results = json.loads((tmp_path / "run" / "results.json").read_text())
     assert results["best_model_check"]["matches_recorded"] is True
     assert len(results["trials"]) == 2
+    assert "Latin hypercube initial points" in out and results["budget"]["initial_design"] == "lhs"  # the default
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["initial_design"] == "lhs"
 
     refused = mlptune("tune", "--resume", "run", "--n-calls", "3", cwd=tmp_path)
     assert_one_line_usage_error(refused, "cannot resume run with other settings (n_calls 2 -> 3)")

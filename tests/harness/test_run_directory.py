@@ -208,6 +208,10 @@ def test_the_lock_file_is_not_followed_through_a_symlink(tmp_path):
 def test_a_run_folder_from_before_pruning_resumes_without_it_and_a_bad_rule_is_refused():
     old = {k: v for k, v in SETTINGS.to_json().items() if k not in ("prune", "prune_after")}
     assert RunSettings.from_json(old).prune == "none"  # it trained every trial fully: resuming must too
+    before_designs = {k: v for k, v in SETTINGS.to_json().items() if k != "initial_design"}
+    assert RunSettings.from_json(before_designs).initial_design == "random"  # its initial points were random
+    with pytest.raises(ValueError, match="initial_design 'sobol' is not valid"):
+        RunSettings.from_json({**SETTINGS.to_json(), "initial_design": "sobol"})
     pruned = {**SETTINGS.to_json(), "prune": "median", "prune_after": "1,2"}
     assert RunSettings.from_json(pruned).prune_after == "1,2"
     for bad in ({**pruned, "prune": "hyperband"}, {**pruned, "prune_after": "0"}, {**pruned, "prune_after": 1}):

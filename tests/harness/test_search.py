@@ -71,6 +71,41 @@ def test_initial_points_scale_with_the_budget():
     assert default_initial_points(50, has_x0=True) == 11  # the blog's: x0 plus gp_minimize's 10 random points
     assert default_initial_points(100, has_x0=False) == 10
     assert default_initial_points(1, has_x0=True) == 1
+    # a Latin hypercube covers the space with fewer points: at most 5 after the starting point
+    assert default_initial_points(10, has_x0=True, initial_design="lhs") == 3
+    assert default_initial_points(50, has_x0=True, initial_design="lhs") == 6
+
+
+def test_a_latin_hypercube_puts_each_initial_point_in_its_own_slice_of_every_range():
+    def first_points(design, seed=0, count=6):
+        optimizer = make_optimizer(REFERENCE_SPACE, n_initial_points=count, acq_func="EI", seed=seed,
+                                   initial_design=design)
+        points = []
+        for _ in range(count):
+            points.append(optimizer.ask())
+            optimizer.tell(points[-1], -0.5)
+        return points
+
+    lhs = first_points("lhs")
+    assert lhs == first_points("lhs")  # the same seed, the same design
+    assert lhs != first_points("lhs", seed=1) and lhs != first_points("random")
+    # in the space's unit cube (learning rate on a log scale), 6 points fall into 6 different sixths of each range
+    from skopt.space import Space
+
+    unit = Space(REFERENCE_SPACE)
+    unit.set_transformer("normalize")
+    columns = np.array(unit.transform(lhs))
+    learning_rate, num_layers, num_nodes = columns[:, 0], columns[:, 1], columns[:, 2]
+    for column in (learning_rate, num_nodes):
+        assert len({min(int(value * 6), 5) for value in column}) == 6
+    assert len(set(num_layers)) >= 5  # 8 whole numbers in 6 slices: neighbours may round alike
+
+
+def test_random_initial_points_are_the_blog_searchs_bit_for_bit():
+    from skopt import Optimizer
+
+    ours = make_optimizer(REFERENCE_SPACE, n_initial_points=11, acq_func="EI", seed=3)
+    assert isinstance(ours, Optimizer) and ours._initial_samples is None  # skopt's own rvs draws, as gp_minimize's
 
 
 def test_batches_hold_q_trials_but_never_pass_the_initial_points():
@@ -187,6 +222,12 @@ def test_user_space_and_model_by_keyword(digits):
 
 def test_the_planned_budget_settles_the_reference_space_as_the_search_does():
     from harness.pruning import MedianStop
+
+    assert "initial_design" not in planned_budget(n_calls=10, epochs=5, batch_size=64)[0].to_json()  # as before
+    lhs = planned_budget(n_calls=50, epochs=5, batch_size=64, initial_design="lhs")[0]
+    assert lhs.to_json()["initial_design"] == "lhs" and lhs.n_initial_points == 6
+    with pytest.raises(InputError, match="initial_design must be one of random, lhs, got 'sobol'"):
+        planned_budget(n_calls=10, epochs=5, batch_size=64, initial_design="sobol")
 
     budget, fingerprint = planned_budget(n_calls=10, epochs=5, batch_size=64, trials_per_batch=2, prune=MedianStop())
     assert budget.n_initial_points == default_initial_points(10, has_x0=True)  # the blog's default point comes first
