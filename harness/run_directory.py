@@ -58,7 +58,7 @@ class RunSettings:
     trials_per_batch: int = 1
     prune: str = "none"  # the prune rule's name (harness.pruning.RULES)
     prune_after: str | None = None  # its checked epochs as given, "1,2"; None: the rule's default
-    initial_design: str = "random"  # harness.search.INITIAL_DESIGNS
+    initial_design: str = "random"  # harness.initial_design.INITIAL_DESIGNS
 
     def to_json(self) -> dict[str, Any]:
         return {"schema": SETTINGS_SCHEMA, **asdict(self)}

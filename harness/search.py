@@ -26,7 +26,7 @@ from harness.space import (
     validate_space,
 )
 from harness.trial import Trial, trial_log_name, trial_seed, write_hparams_config
-from harness.trial_runner import make_runner
+from harness.trial_runner import BatchRunner, TrialRunner, make_runner
 
 if TYPE_CHECKING:
     from harness.dask_runner import ClusterAddress
@@ -420,8 +420,9 @@ def _ask(optimizer, count: int) -> list:
     return [optimizer.ask()] if count == 1 else list(optimizer.ask(n_points=count))
 
 
-def _search_loop(plan: _LoopPlan, *, runner, optimizer, run: RunDirectory | InMemoryRun, base: dict[str, Any],
-                 resume_trials: Sequence[Trial], on_trial: Callable[[Trial, SearchResult], None] | None,
+def _search_loop(plan: _LoopPlan, *, runner: TrialRunner | BatchRunner, optimizer, run: RunDirectory | InMemoryRun,
+                 base: dict[str, Any], resume_trials: Sequence[Trial],
+                 on_trial: Callable[[Trial, SearchResult], None] | None,
                  execute: Callable[[Callable[[], Any]], Any]) -> SearchResult:
     """Synchronous batches: ask q points, run them, log them in asked order, tell them together.
 
@@ -521,9 +522,9 @@ def _call(function: Callable[[], Any]) -> Any:
     return function()
 
 
-def _outcomes(runner, jobs: list[dict[str, Any]], *, execute, n_calls: int, beat: float | None):
+def _outcomes(runner: TrialRunner | BatchRunner, jobs: list[dict[str, Any]], *, execute, n_calls: int, beat: float | None):
     """(trial, model) for each job, in order: all at once on a batch runner, else one by one as asked."""
-    if hasattr(runner, "run_batch") and jobs:
+    if isinstance(runner, BatchRunner) and jobs:
         yield from runner.run_batch(jobs, beat=beat)
         return
     for job in jobs:

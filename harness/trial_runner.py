@@ -17,15 +17,37 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from harness.argument_types import require_int
 from harness.data.dataset import Dataset
 from harness.errors import InputError
 from harness.trial import FAILED, Trial, run_trial
+
+
+class TrialRunner(Protocol):
+    """What the search loop asks of a place where trials run, one trial at a time.
+
+    `run` trains one trial and returns it with its model (or a handle whose `save(path)` saves it);
+    the same arguments give the same trial wherever it runs.
+    """
+
+    def run(self, *, params: dict[str, Any], index: int, seed: int, log_dir: Path | None,
+            stop_below: dict[int, float] | None = None, more_trials: bool = True) -> tuple[Trial, Any]: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class BatchRunner(Protocol):
+    """A place that trains a whole batch of trials at once (Dask workers); results in the jobs' order."""
+
+    def run_batch(self, jobs: Sequence[dict[str, Any]], *, beat: float | None = None) -> list[tuple[Trial, Any]]: ...
+
+    def close(self) -> None: ...
 
 
 class WorkerStartError(InputError):
