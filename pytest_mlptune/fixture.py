@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import shlex
-import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,7 +174,7 @@ class TuneFixture:
             tolerance = self.tolerance
             verdict = unfailable_verdict(
                 replay_bound=tolerance.floor,  # the real bound is at least this
-                replay_baseline=statistics.fmean(score for row in baseline.replay_scores for score in row),
+                replay_baseline=baseline.replay_mean,
                 search_bound=allowed_drop(stderr=baseline.std, k=tolerance.k, floor=tolerance.search_floor),
                 search_baseline=baseline.value, location=self._display(self.baseline_path),
                 update_command=self.update_command())
