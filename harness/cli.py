@@ -19,7 +19,7 @@ from typing import Any
 
 from harness.argument_types import parse_non_negative_int, parse_positive_float, parse_positive_int
 from harness.errors import InputError
-from harness.initial_design import INITIAL_DESIGNS
+from harness.initial_design import INITIAL_DESIGNS, default_initial_points
 from harness.pruning import RULES as PRUNE_RULES
 from harness.pruning import parse_epochs, parse_rule
 
@@ -30,7 +30,7 @@ DEFAULT_TRIALS_PER_WORKER = 5  # Keras keeps ~11-15 MB per model: a worker lives
 TUNE_DEFAULTS = {
     "dataset": "fashion-mnist", "data_dir": None, "validate_on": "split", "train_size": None,
     "n_calls": 50, "epochs": 5, "batch_size": 64, "seed": 0, "prune": "median", "prune_after": None,
-    "initial_design": "lhs",
+    "initial_design": "random", "initial_points": 5,
 }
 
 
@@ -81,9 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
                            "median of the earlier trials' there (default); none: train every trial fully")
     tune.add_argument("--prune-after", metavar="EPOCHS",
                       help="the epochs the prune rule checks, comma-separated (default 1)")
+    tune.add_argument("--initial-points", type=parse_positive_int, metavar="N",
+                      help="at most N points drawn before the Gaussian process steers, after the blog's default "
+                           "point (default 5; the blog's is 10); a fifth of --n-calls when that is fewer")
     tune.add_argument("--initial-design", choices=INITIAL_DESIGNS,
-                      help="how the points before the Gaussian process steers are drawn: lhs, a Latin hypercube "
-                           "(default; at most 5 after the blog's default point), or random (the blog's 10)")
+                      help="how those points are drawn: random (default, as the blog) or lhs (a Latin hypercube)")
     tune.add_argument("--out", type=Path, help="run directory (default runs/<dataset>-<time>); must not exist yet")
     tune.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR after a crash or Ctrl-C")
     tune.add_argument("-v", "--verbose", action="store_true",
@@ -261,7 +263,8 @@ def _tune(args: argparse.Namespace, run, data, address) -> int:
                             scheduler=address.scheduler, scheduler_file=address.scheduler_file,
                             on_trial=progress, max_consecutive_failures=args.max_consecutive_failures,
                             trials_per_worker=args.trials_per_worker or None, trial_timeout=args.trial_timeout,
-                            prune=_prune_rule(settings), initial_design=settings.initial_design)
+                            prune=_prune_rule(settings), initial_design=settings.initial_design,
+                            n_initial_points=_initial_point_count(settings))
     except SearchAborted as aborted:
         print(f"mlptune tune: error: search stopped: {aborted}", file=sys.stderr)
         return EXIT_FAILED
@@ -271,8 +274,14 @@ def _tune(args: argparse.Namespace, run, data, address) -> int:
     return report(result, data, run)
 
 
+def _initial_point_count(settings) -> int:
+    """The default point and the drawn ones: `mlptune tune` always searches the reference space from it."""
+    return default_initial_points(settings.n_calls, has_x0=True, max_drawn=settings.initial_points)
+
+
 def _describe_initial_design(settings) -> str:
-    return "Latin hypercube initial points" if settings.initial_design == "lhs" else "random initial points"
+    how = "Latin hypercube" if settings.initial_design == "lhs" else "random"
+    return f"{_initial_point_count(settings)} initial points ({how})"
 
 
 def _prune_rule(settings):

@@ -26,7 +26,7 @@ from typing import Any
 
 from harness.atomic import atomic_path, fsync_directory, write_json_atomic, write_text_atomic
 from harness.errors import InputError
-from harness.initial_design import INITIAL_DESIGNS
+from harness.initial_design import BLOG_INITIAL_POINTS, INITIAL_DESIGNS
 from harness.pruning import RULES as PRUNE_RULES
 from harness.pruning import parse_epochs
 from harness.trial import Trial, TrialFormatError
@@ -59,6 +59,7 @@ class RunSettings:
     prune: str = "none"  # the prune rule's name (harness.pruning.RULES)
     prune_after: str | None = None  # its checked epochs as given, "1,2"; None: the rule's default
     initial_design: str = "random"  # harness.initial_design.INITIAL_DESIGNS
+    initial_points: int = BLOG_INITIAL_POINTS  # at most this many drawn before the Gaussian process steers
 
     def to_json(self) -> dict[str, Any]:
         return {"schema": SETTINGS_SCHEMA, **asdict(self)}
@@ -70,8 +71,9 @@ class RunSettings:
             raise ValueError("not a JSON object")
         names = {f.name for f in fields(cls)}
         # run folders from before batches ran one trial at a time, from before pruning pruned nothing, and
-        # from before the initial design was a choice drew their initial points at random
-        raw = {"trials_per_batch": 1, "prune": "none", "prune_after": None, "initial_design": "random", **raw}
+        # from before the initial points were a choice drew the blog's number at random
+        raw = {"trials_per_batch": 1, "prune": "none", "prune_after": None, "initial_design": "random",
+               "initial_points": BLOG_INITIAL_POINTS, **raw}
         unknown = set(raw) - names - {"schema", "data_fingerprint"}
         missing = names - set(raw)
         if unknown or missing:
@@ -86,6 +88,7 @@ class RunSettings:
             "prune": lambda v: v in PRUNE_RULES,
             "prune_after": lambda v: v is None or _valid_epochs(v),
             "initial_design": lambda v: v in INITIAL_DESIGNS,
+            "initial_points": _positive,
         }
         for name, valid in checks.items():
             if not valid(raw[name]):

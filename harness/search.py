@@ -228,8 +228,9 @@ def run_search(
     best, and the optimizer is told its score projected to the last epoch. The rule is part of the
     budget. Without it the search is what it was, bit for bit.
 
-    `initial_design` "lhs" draws the initial points as a Latin hypercube instead of at random, and
-    fewer of them by default (`default_initial_points`); it is part of the budget.
+    `initial_design` "lhs" draws the initial points as a Latin hypercube instead of at random; it
+    is part of the budget. `n_initial_points` (default: `default_initial_points`) counts the
+    starting point too.
 
     `trials_per_batch` q > 1 asks q points at once (skopt's constant liar), runs them and tells
     them together. q is part of the search's identity (recorded in its budget); the same seed
@@ -264,8 +265,7 @@ def run_search(
     if address.given or trials_per_worker is not None:
         _check_picklable(create_model)  # a worker process imports it by name
     fingerprint = space_fingerprint(space)
-    x0, n_initial_points = _initial_points(space, x0=x0, n_initial_points=n_initial_points, n_calls=n_calls,
-                                           initial_design=initial_design)
+    x0, n_initial_points = _initial_points(space, x0=x0, n_initial_points=n_initial_points, n_calls=n_calls)
 
     if isinstance(out_dir, RunDirectory):
         run, owned = out_dir, False
@@ -292,8 +292,8 @@ def run_search(
             run.close()
 
 
-def _initial_points(space: list, *, x0: Sequence | None, n_initial_points: int | None, n_calls: int,
-                    initial_design: str) -> tuple[list | None, int]:
+def _initial_points(space: list, *, x0: Sequence | None, n_initial_points: int | None,
+                    n_calls: int) -> tuple[list | None, int]:
     """The starting point (the blog's default point in the reference space) and the initial points."""
     if x0 is None and space_fingerprint(space) == space_fingerprint(REFERENCE_SPACE):
         x0 = DEFAULT_POINT
@@ -301,7 +301,7 @@ def _initial_points(space: list, *, x0: Sequence | None, n_initial_points: int |
         x0 = list(x0)
         check_point_in_space(space, x0)
     if n_initial_points is None:
-        n_initial_points = default_initial_points(n_calls, has_x0=x0 is not None, initial_design=initial_design)
+        n_initial_points = default_initial_points(n_calls, has_x0=x0 is not None)
     elif require_int("n_initial_points", n_initial_points) > n_calls:
         raise InputError(
             f"n_initial_points ({n_initial_points}) exceeds n_calls ({n_calls}): the Gaussian process would "
@@ -321,8 +321,7 @@ def planned_budget(*, space: Sequence | None = None, n_calls: int, epochs: int, 
     """
     space = validate_space(REFERENCE_SPACE if space is None else space)
     check_initial_design(initial_design)
-    _, n_initial_points = _initial_points(space, x0=x0, n_initial_points=n_initial_points, n_calls=n_calls,
-                                          initial_design=initial_design)
+    _, n_initial_points = _initial_points(space, x0=x0, n_initial_points=n_initial_points, n_calls=n_calls)
     budget = SearchBudget(n_calls=n_calls, n_initial_points=n_initial_points, acq_func=acq_func,
                           acq_optimizer=acquisition_optimizer(space), epochs=epochs, batch_size=batch_size,
                           trials_per_batch=trials_per_batch, prune=prune, initial_design=initial_design)

@@ -40,6 +40,7 @@ def assert_one_line_usage_error(run, message):
     (["tune", "--prune-after", "1,x"], "prune epochs must be a comma-separated list of whole numbers, got '1,x'"),
     (["tune", "--prune-after", "0"], "prune epochs must be whole numbers >= 1, got [0]"),
     (["tune", "--initial-design", "sobol"], "invalid choice: 'sobol'"),
+    (["tune", "--initial-points", "0"], "--initial-points: expected a positive integer, got '0'"),
 ])
 def test_bad_arguments_are_one_line_and_exit_2(tmp_path, args, message):
     assert_one_line_usage_error(mlptune(*args, cwd=tmp_path), message)
@@ -94,8 +95,9 @@ def test_quick_run_reports_like_the_seed_notebook_then_resume_refuses_other_sett
     results = json.loads((tmp_path / "run" / "results.json").read_text())
     assert results["best_model_check"]["matches_recorded"] is True
     assert len(results["trials"]) == 2
-    assert "Latin hypercube initial points" in out and results["budget"]["initial_design"] == "lhs"  # the default
-    assert json.loads((tmp_path / "run" / "run.json").read_text())["initial_design"] == "lhs"
+    assert "2 initial points (random)" in out and "initial_design" not in results["budget"]  # random: as before
+    stored = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert (stored["initial_design"], stored["initial_points"]) == ("random", 5)  # mlptune tune's defaults
 
     refused = mlptune("tune", "--resume", "run", "--n-calls", "3", cwd=tmp_path)
     assert_one_line_usage_error(refused, "cannot resume run with other settings (n_calls 2 -> 3)")
@@ -274,3 +276,16 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2_within_10_s(tmp_path):
     assert_one_line_usage_error(run, "cannot reach the Dask scheduler at tcp://127.0.0.1:9 within 8 s")
     assert time.monotonic() - started < 10 + 6  # plus this interpreter's own start-up
     assert not (tmp_path / "r").exists()
+
+
+def test_the_initial_points_count_the_default_point_and_at_most_the_drawn_ones():
+    from harness import cli
+    from harness.run_directory import RunSettings
+
+    def settings(**given):
+        return RunSettings(**{**cli.TUNE_DEFAULTS, **given})
+
+    assert cli._initial_point_count(settings()) == 6  # mlptune tune at 50 calls: the default point and 5 drawn
+    assert cli._initial_point_count(settings(initial_points=10)) == 11  # the blog's
+    assert cli._initial_point_count(settings(n_calls=10)) == 3  # a fifth of the calls when that is fewer
+    assert cli._describe_initial_design(settings(initial_design="lhs")) == "6 initial points (Latin hypercube)"

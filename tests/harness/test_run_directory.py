@@ -208,8 +208,11 @@ def test_the_lock_file_is_not_followed_through_a_symlink(tmp_path):
 def test_a_run_folder_from_before_pruning_resumes_without_it_and_a_bad_rule_is_refused():
     old = {k: v for k, v in SETTINGS.to_json().items() if k not in ("prune", "prune_after")}
     assert RunSettings.from_json(old).prune == "none"  # it trained every trial fully: resuming must too
-    before_designs = {k: v for k, v in SETTINGS.to_json().items() if k != "initial_design"}
-    assert RunSettings.from_json(before_designs).initial_design == "random"  # its initial points were random
+    before_designs = {k: v for k, v in SETTINGS.to_json().items() if k not in ("initial_design", "initial_points")}
+    resumed = RunSettings.from_json(before_designs)
+    assert (resumed.initial_design, resumed.initial_points) == ("random", 10)  # the blog's 10 random points
+    with pytest.raises(ValueError, match="initial_points 0 is not valid"):
+        RunSettings.from_json({**SETTINGS.to_json(), "initial_points": 0})
     with pytest.raises(ValueError, match="initial_design 'sobol' is not valid"):
         RunSettings.from_json({**SETTINGS.to_json(), "initial_design": "sobol"})
     pruned = {**SETTINGS.to_json(), "prune": "median", "prune_after": "1,2"}

@@ -71,9 +71,9 @@ def test_initial_points_scale_with_the_budget():
     assert default_initial_points(50, has_x0=True) == 11  # the blog's: x0 plus gp_minimize's 10 random points
     assert default_initial_points(100, has_x0=False) == 10
     assert default_initial_points(1, has_x0=True) == 1
-    # a Latin hypercube covers the space with fewer points: at most 5 after the starting point
-    assert default_initial_points(10, has_x0=True, initial_design="lhs") == 3
-    assert default_initial_points(50, has_x0=True, initial_design="lhs") == 6
+    # mlptune tune draws at most 5: the same at 10 calls, 6 with the starting point at 50
+    assert default_initial_points(10, has_x0=True, max_drawn=5) == 3
+    assert default_initial_points(50, has_x0=True, max_drawn=5) == 6
 
 
 def test_a_latin_hypercube_puts_each_initial_point_in_its_own_slice_of_every_range():
@@ -225,7 +225,7 @@ def test_the_planned_budget_settles_the_reference_space_as_the_search_does():
 
     assert "initial_design" not in planned_budget(n_calls=10, epochs=5, batch_size=64)[0].to_json()  # as before
     lhs = planned_budget(n_calls=50, epochs=5, batch_size=64, initial_design="lhs")[0]
-    assert lhs.to_json()["initial_design"] == "lhs" and lhs.n_initial_points == 6
+    assert lhs.to_json()["initial_design"] == "lhs" and lhs.n_initial_points == 11
     with pytest.raises(InputError, match="initial_design must be one of random, lhs, got 'sobol'"):
         planned_budget(n_calls=10, epochs=5, batch_size=64, initial_design="sobol")
 
