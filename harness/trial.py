@@ -167,29 +167,26 @@ def run_trial(
     model = None
     try:
         model = create_model(**params)
-        callbacks = []
+        _build_training_state(model, data, batch_size=batch_size)
+        # Without TensorBoard curves to draw or a prune rule to feed, only the last epoch is scored.
+        scoring = _EpochScores(keras, data, epochs=epochs, every_epoch=log_dir is not None or stop_below is not None,
+                               stop_below=stop_below or {})
+        callbacks = [scoring]  # first: the callbacks after it (TensorBoard, History) see its val_ scores
         if log_dir is not None:
             callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False))
-        if stop_below is not None:
-            callbacks.append(_stop_below_callback(keras, stop_below))
-        # The score is the last epoch's validation accuracy. Without TensorBoard curves to draw or
-        # a prune rule to feed, validating after the earlier epochs is wasted work; it draws no
-        # random numbers, so the trained model and its score are the same either way (tested).
-        every_epoch = log_dir is not None or stop_below is not None
         history = model.fit(
-            data.x_train, data.y_train,
-            epochs=epochs, batch_size=batch_size,
-            validation_data=(data.x_val, data.y_val), validation_freq=1 if every_epoch else epochs,
+            data.x_train, data.y_train, epochs=epochs, batch_size=batch_size,
             shuffle=True, verbose=0, callbacks=callbacks,
         ).history
         if log_dir is not None:
             _write_hparams(log_dir, params, trial_id=log_dir.name)
-        score = float(history["val_accuracy"][-1])
-        val_loss = float(history["val_loss"][-1])
+        if not scoring.scores:
+            raise RuntimeError("training ended before any epoch was scored")
+        score, val_loss = scoring.scores[-1], scoring.losses[-1]
         losses = [float(v) for v in history["loss"]] + [val_loss, score]
         if not all(math.isfinite(v) for v in losses):
             raise FloatingPointError(f"training diverged: loss history {history['loss']}, val_loss {val_loss}")
-        epoch_scores = tuple(float(v) for v in history["val_accuracy"]) if stop_below is not None else ()
+        epoch_scores = tuple(scoring.scores) if stop_below is not None else ()
     except (KeyboardInterrupt, SystemExit):
         raise
     except Exception as error:  # noqa: BLE001 - any failure of a user's model is one failed trial
@@ -209,16 +206,79 @@ def run_trial(
                  seconds=seconds, epoch_scores=epoch_scores), model
 
 
-def _stop_below_callback(keras, stop_below: dict[int, float]):
-    """Ends training after epoch e when the validation accuracy is below `stop_below[e]`."""
+def _build_training_state(model, data: Dataset, *, batch_size: int) -> None:
+    """Create the optimizer's slots and the loss and metric states before `fit` traces its train step.
 
-    class StopBelow(keras.callbacks.Callback):
+    Left to `fit`, they are created inside the step's first trace, and TensorFlow then traces the
+    step a second time without them: a third of a small trial's time here (docs/performance.md).
+    Nothing here draws a random number or changes a weight, so the trial trains exactly as before.
+    It only saves time, so a model it cannot prepare (a custom training loop, another Keras) is
+    left for `fit` to build as it always did.
+    """
+    import tensorflow as tf
+
+    try:
+        optimizer = model.optimizer
+        # Keras 3 says `built`; Keras 2's optimizer (TensorFlow 2.15) sets `_built` only once built
+        if optimizer is not None and not (getattr(optimizer, "built", False) or getattr(optimizer, "_built", False)):
+            optimizer.build(model.trainable_variables)
+        x, y = data.x_train[:batch_size], tf.convert_to_tensor(data.y_train[:batch_size])
+        y_pred = model(x, training=False)
+        model.compute_loss(x=x, y=y, y_pred=y_pred)
+        model.compute_metrics(x, y, y_pred, sample_weight=None)
+        model.reset_metrics()
+    except Exception:  # noqa: BLE001 - an optimisation only: fit builds whatever is still missing
+        pass
+
+
+VALIDATION_CHUNK = 1024
+"""Rows scored per forward pass: bounds the activations held at once, whatever the validation set's size."""
+
+
+def validation_scores(model, data: Dataset) -> tuple[float, float]:
+    """The model's validation accuracy and loss, from its own compiled metric and loss.
+
+    Keras's `fit(validation_data=...)` traces a test function for every new model, which costs
+    more than scoring a validation set this size: about 0.4-0.8 s of a 2-3 s small trial here
+    (docs/performance.md). Forward passes in eager mode, then the compiled metric (whatever
+    "accuracy" resolved to for this model) and loss, give the same accuracy without it: the
+    metric counts correct rows, so how the rows are batched does not change it.
+    """
+    import tensorflow as tf  # tensors, not arrays: Keras 2's loss and metrics need them
+
+    x, y = data.x_val, tf.convert_to_tensor(data.y_val)
+    y_pred = tf.concat([model(x[start:start + VALIDATION_CHUNK], training=False)
+                        for start in range(0, len(x), VALIDATION_CHUNK)], axis=0)
+    model.reset_metrics()
+    loss = float(model.compute_loss(x=x, y=y, y_pred=y_pred))
+    metrics = model.compute_metrics(x, y, y_pred, sample_weight=None)
+    model.reset_metrics()  # the next epoch (or a caller's evaluate) starts from clean metric states
+    return float(metrics["accuracy"]), loss
+
+
+def _EpochScores(keras, data: Dataset, *, epochs: int, every_epoch: bool, stop_below: dict[int, float]):
+    """Scores the model after the epochs that need it, and ends training after epoch e when its
+    validation accuracy is below `stop_below[e]` (the prune rule's threshold there)."""
+
+    class EpochScores(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.scores: list[float] = []
+            self.losses: list[float] = []
+
         def on_epoch_end(self, epoch, logs=None):
+            if not every_epoch and epoch + 1 < epochs:
+                return
+            accuracy, loss = validation_scores(self.model, data)
+            self.scores.append(accuracy)
+            self.losses.append(loss)
+            if logs is not None:
+                logs.update(val_accuracy=accuracy, val_loss=loss)
             threshold = stop_below.get(epoch + 1)  # Keras counts epochs from 0
-            if threshold is not None and (logs or {}).get("val_accuracy", 1.0) < threshold:
+            if threshold is not None and accuracy < threshold:
                 self.model.stop_training = True
 
-    return StopBelow()
+    return EpochScores()
 
 
 def _write_hparams(log_dir: Path, params: dict[str, Any], *, trial_id: str) -> None:
