@@ -322,10 +322,15 @@ def planned_budget(*, space: Sequence | None = None, n_calls: int, epochs: int, 
     space = validate_space(REFERENCE_SPACE if space is None else space)
     check_initial_design(initial_design)
     _, n_initial_points = _initial_points(space, x0=x0, n_initial_points=n_initial_points, n_calls=n_calls)
-    budget = SearchBudget(n_calls=n_calls, n_initial_points=n_initial_points, acq_func=acq_func,
-                          acq_optimizer=acquisition_optimizer(space), epochs=epochs, batch_size=batch_size,
-                          trials_per_batch=trials_per_batch, prune=prune, initial_design=initial_design)
+    budget = _budget(space=space, n_calls=n_calls, n_initial_points=n_initial_points, acq_func=acq_func, epochs=epochs,
+                     batch_size=batch_size, trials_per_batch=trials_per_batch, prune=prune,
+                     initial_design=initial_design)
     return budget, space_fingerprint(space)
+
+
+def _budget(*, space: Sequence, trials_per_batch: int, **settled: Any) -> SearchBudget:
+    """The one place a budget is made: `planned_budget` and the search itself must record the same."""
+    return SearchBudget(acq_optimizer=acquisition_optimizer(space), trials_per_batch=trials_per_batch, **settled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,10 +376,9 @@ def _search_with_run(request: _SearchRequest, *, run: RunDirectory | InMemoryRun
     else:
         runner = make_runner(**training)
     trials_per_batch = request.trials_per_batch if request.trials_per_batch is not None else getattr(runner, "workers", 1)
-    budget = SearchBudget(n_calls=request.n_calls, n_initial_points=request.n_initial_points,
-                          acq_func=request.acq_func, acq_optimizer=acquisition_optimizer(request.space),
-                          epochs=request.epochs, batch_size=request.batch_size, trials_per_batch=trials_per_batch,
-                          prune=request.prune, initial_design=request.initial_design)
+    budget = _budget(space=request.space, n_calls=request.n_calls, n_initial_points=request.n_initial_points,
+                     acq_func=request.acq_func, epochs=request.epochs, batch_size=request.batch_size,
+                     trials_per_batch=trials_per_batch, prune=request.prune, initial_design=request.initial_design)
     base = dict(budget=budget, seed=request.seed, data=request.data.describe(),
                 space=[describe_dimension(d) for d in request.space], space_fingerprint=request.fingerprint,
                 environment=environment())
