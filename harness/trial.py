@@ -169,7 +169,7 @@ def run_trial(
         model = create_model(**params)
         _build_training_state(model, data, batch_size=batch_size)
         # Without TensorBoard curves to draw or a prune rule to feed, only the last epoch is scored.
-        scoring = _EpochScores(keras, data, epochs=epochs, every_epoch=log_dir is not None or stop_below is not None,
+        scoring = _epoch_scoring(keras, data, epochs=epochs, every_epoch=log_dir is not None or stop_below is not None,
                                stop_below=stop_below or {})
         callbacks = [scoring]  # first: the callbacks after it (TensorBoard, History) see its val_ scores
         if log_dir is not None:
@@ -256,7 +256,7 @@ def validation_scores(model, data: Dataset) -> tuple[float, float]:
     return float(metrics["accuracy"]), loss
 
 
-def _EpochScores(keras, data: Dataset, *, epochs: int, every_epoch: bool, stop_below: dict[int, float]):
+def _epoch_scoring(keras, data: Dataset, *, epochs: int, every_epoch: bool, stop_below: dict[int, float]):
     """Scores the model after the epochs that need it, and ends training after epoch e when its
     validation accuracy is below `stop_below[e]` (the prune rule's threshold there)."""
 
