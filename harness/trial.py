@@ -215,18 +215,12 @@ def _build_training_state(model, data: Dataset, *, batch_size: int) -> None:
     It only saves time, so a model it cannot prepare (a custom training loop, another Keras) is
     left for `fit` to build as it always did.
     """
-    import tensorflow as tf
-
     try:
         optimizer = model.optimizer
         # Keras 3 says `built`; Keras 2's optimizer (TensorFlow 2.15) sets `_built` only once built
         if optimizer is not None and not (getattr(optimizer, "built", False) or getattr(optimizer, "_built", False)):
             optimizer.build(model.trainable_variables)
-        x, y = data.x_train[:batch_size], tf.convert_to_tensor(data.y_train[:batch_size])
-        y_pred = model(x, training=False)
-        model.compute_loss(x=x, y=y, y_pred=y_pred)
-        model.compute_metrics(x, y, y_pred, sample_weight=None)
-        model.reset_metrics()
+        _accuracy_and_loss(model, data.x_train[:batch_size], data.y_train[:batch_size])  # builds loss and metrics
     except Exception:  # noqa: BLE001 - an optimisation only: fit builds whatever is still missing
         pass
 
@@ -244,9 +238,14 @@ def validation_scores(model, data: Dataset) -> tuple[float, float]:
     "accuracy" resolved to for this model) and loss, give the same accuracy without it: the
     metric counts correct rows, so how the rows are batched does not change it.
     """
+    return _accuracy_and_loss(model, data.x_val, data.y_val)
+
+
+def _accuracy_and_loss(model, x, y) -> tuple[float, float]:
+    """Eager forward passes over `x`, scored by the model's compiled accuracy metric and loss."""
     import tensorflow as tf  # tensors, not arrays: Keras 2's loss and metrics need them
 
-    x, y = data.x_val, tf.convert_to_tensor(data.y_val)
+    y = tf.convert_to_tensor(y)
     y_pred = tf.concat([model(x[start:start + VALIDATION_CHUNK], training=False)
                         for start in range(0, len(x), VALIDATION_CHUNK)], axis=0)
     model.reset_metrics()
