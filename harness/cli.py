@@ -11,7 +11,7 @@ import argparse
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -21,7 +21,7 @@ from harness.argument_types import parse_non_negative_int, parse_positive_float,
 from harness.errors import InputError
 from harness.initial_design import INITIAL_DESIGNS, default_initial_points
 from harness.pruning import RULES as PRUNE_RULES
-from harness.pruning import parse_epochs, parse_rule
+from harness.pruning import every_epoch_but_the_last, parse_epochs, parse_rule
 
 COMMANDS_GROUP = "mlptune.commands"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="median: stop a trial whose validation accuracy after a checked epoch is below the "
                            "median of the earlier trials' there (default); none: train every trial fully")
     tune.add_argument("--prune-after", metavar="EPOCHS",
-                      help="the epochs the prune rule checks, comma-separated (default 1)")
+                      help="the epochs the prune rule checks, comma-separated (default: every epoch but the last)")
     tune.add_argument("--initial-points", type=parse_positive_int, metavar="N",
                       help="at most N points drawn before the Gaussian process steers, after the blog's default "
                            "point (default 5; the blog's is 10); a fifth of --n-calls when that is fewer")
@@ -195,6 +195,8 @@ def run_tune(args: argparse.Namespace) -> int:
             raise
     else:
         settings = RunSettings(**{**TUNE_DEFAULTS, **given})
+        if settings.prune != "none" and settings.prune_after is None:  # written down: resumes keep the rule
+            settings = replace(settings, prune_after=",".join(map(str, every_epoch_but_the_last(settings.epochs))))
         _prune_rule(settings)  # a rule of none with epochs to check is refused before any folder is made
         out = args.out or Path("runs") / f"{settings.dataset}-{datetime.now():%Y%m%d-%H%M%S}"
         if out.exists() or out.is_symlink():  # said before the data loads; creating it below is the real test

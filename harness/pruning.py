@@ -83,6 +83,16 @@ def parse_rule(rule: str, after_epochs: Sequence[int] | None = None) -> MedianSt
     return MedianStop(after_epochs=tuple(after_epochs)) if after_epochs else MedianStop()
 
 
+def every_epoch_but_the_last(epochs: int) -> tuple[int, ...]:
+    """The epochs `mlptune tune` checks by default: each one after which a trial could still stop.
+
+    On the blog's 50-call protocol (docs/performance.md), checking epochs 1-4 of 5 instead of
+    epoch 1 alone stopped 27-33 trials instead of 16-20 and cut each run's wall time by a fifth
+    to a third; the mean best of seeds 0-2 was 0.8787 against 0.8792.
+    """
+    return tuple(range(1, epochs)) or (1,)  # one epoch: nothing to check; (1,) is then never made
+
+
 def parse_epochs(text: str) -> tuple[int, ...]:
     """'1,2' -> (1, 2); a one-line InputError for anything else."""
     try:

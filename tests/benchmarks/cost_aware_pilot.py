@@ -10,7 +10,9 @@ point's trainable parameter count (the blog's MLP, `--input-size` inputs, `--cla
 instead of measured seconds, so the same seed still gives the same trials. The offset stands for
 the part of a trial's time that does not grow with the network: on full Fashion-MNIST a trial
 takes about 5 s plus 62 s per million parameters here (docs/performance.md, "Where a trial's time
-goes"), which makes 80,000 parameters' worth. Everything else is `mlptune` as installed.
+goes"), which makes 80,000 parameters' worth. `--exponent` tempers the aversion: skopt divides the
+expected improvement by the predicted cost, so telling it cost ** 0.5 divides by the cost's square
+root (1, the default, is plain EIps). Everything else is `mlptune` as installed.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ import harness.search
 from harness.model import trainable_parameter_count
 
 
-def patch_search(*, offset: float, input_size: int, classes: int) -> None:
+def patch_search(*, offset: float, input_size: int, classes: int, exponent: float = 1.0) -> None:
     plain_objective, plain_optimizer = harness.search.objective, harness.search.make_optimizer
 
     def cost(trial) -> float:
-        return offset + trainable_parameter_count(input_size=input_size, num_layers=trial.params["num_layers"],
-                                                  num_nodes=trial.params["num_nodes"], num_classes=classes)
+        parameters = trainable_parameter_count(input_size=input_size, num_layers=trial.params["num_layers"],
+                                               num_nodes=trial.params["num_nodes"], num_classes=classes)
+        return (offset + parameters) ** exponent
 
     def objective_and_cost(trial, earlier=()):
         return [plain_objective(trial, earlier), cost(trial)]
@@ -42,11 +45,12 @@ def patch_search(*, offset: float, input_size: int, classes: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--offset", type=float, default=80_000, help="the cost of a trial beyond its parameters")
+    parser.add_argument("--exponent", type=float, default=1.0, help="tell the cost to this power (1: plain EIps)")
     parser.add_argument("--input-size", type=int, default=784)
     parser.add_argument("--classes", type=int, default=10)
     parser.add_argument("mlptune", nargs=argparse.REMAINDER, help="-- then mlptune's own arguments")
     args = parser.parse_args(argv)
-    patch_search(offset=args.offset, input_size=args.input_size, classes=args.classes)
+    patch_search(offset=args.offset, input_size=args.input_size, classes=args.classes, exponent=args.exponent)
     from harness.cli import main as mlptune
 
     sys.argv = ["mlptune", *[a for a in args.mlptune if a != "--"]]

@@ -112,17 +112,18 @@ def test_quick_run_reports_like_the_seed_notebook_then_resume_refuses_other_sett
 def test_poor_trials_are_pruned_by_default_and_the_best_is_a_full_budget_trial(tmp_path):
     # in this process (--trials-per-worker 0): the worker path is the other tests' subject, and its start-ups
     # would be most of this one's time
-    args = ["--dataset", "digits", "--n-calls", "8", "--epochs", "2", "--train-size", "300", "--seed", "2",
+    args = ["--dataset", "digits", "--n-calls", "8", "--epochs", "3", "--train-size", "300", "--seed", "2",
             "--trials-per-worker", "0"]
     run = mlptune("tune", *args, "--out", "run", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert "median pruning after epoch 1; writing run" in run.stdout
-    assert "pruned after epoch 1" in run.stdout
+    assert "median pruning after epoch 1,2; writing run" in run.stdout  # every epoch but the last
+    assert "pruned after epoch" in run.stdout
     results = json.loads((tmp_path / "run" / "results.json").read_text())
-    assert results["budget"]["prune"] == {"rule": "median", "after_epochs": [1], "min_trials": 5}
+    assert results["budget"]["prune"] == {"rule": "median", "after_epochs": [1, 2], "min_trials": 5}
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["prune_after"] == "1,2"  # a resume keeps it
     statuses = [t["status"] for t in results["trials"]]
     assert statuses[:5] == ["ok"] * 5 and "pruned" in statuses  # the median needs 5 trials first
-    assert results["best"]["status"] == "ok" and len(results["best"]["epoch_scores"]) == 2
+    assert results["best"]["status"] == "ok" and len(results["best"]["epoch_scores"]) == 3
     assert results["best_model_check"]["matches_recorded"] is True
 
     unpruned = mlptune("tune", *args, "--prune", "none", "--out", "full", cwd=tmp_path)

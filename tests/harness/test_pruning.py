@@ -3,7 +3,7 @@
 import pytest
 
 from harness.errors import InputError
-from harness.pruning import MedianStop, parse_epochs, parse_rule, projected_score
+from harness.pruning import MedianStop, every_epoch_but_the_last, parse_epochs, parse_rule, projected_score
 from harness.search import objective, run_search
 from harness.trial import FAILED, OK, PRUNED, Trial, TrialFormatError, run_trial
 
@@ -65,6 +65,13 @@ def test_rule_names_and_epochs_parse():
     assert parse_rule("median") == MedianStop(after_epochs=(1,))
     assert parse_rule("median", parse_epochs("2,1,2")).to_json() == {"rule": "median", "after_epochs": [1, 2],
                                                                      "min_trials": 5}
+
+
+def test_mlptune_tune_checks_every_epoch_but_the_last_by_default():
+    assert every_epoch_but_the_last(5) == (1, 2, 3, 4)
+    assert every_epoch_but_the_last(2) == (1,)
+    assert every_epoch_but_the_last(1) == (1,)  # a check at the last epoch is never made: nothing stops
+    assert MedianStop(after_epochs=every_epoch_but_the_last(1)).thresholds([], epochs=1) == {}
 
 
 def test_pruned_trial_round_trips_and_a_forged_one_is_refused():
