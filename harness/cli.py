@@ -21,7 +21,7 @@ from harness.argument_types import parse_non_negative_int, parse_positive_float,
 from harness.errors import InputError
 from harness.initial_design import INITIAL_DESIGNS, default_initial_points
 from harness.pruning import RULES as PRUNE_RULES
-from harness.pruning import every_epoch_but_the_last, parse_epochs, parse_rule
+from harness.pruning import every_epoch_but_the_last, format_epochs, parse_epochs, parse_rule
 
 COMMANDS_GROUP = "mlptune.commands"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -172,7 +172,7 @@ def run_tune(args: argparse.Namespace) -> int:
     preflight()
     address = _cluster_address(args)
     if args.prune_after is not None:
-        given["prune_after"] = ",".join(map(str, parse_epochs(args.prune_after)))  # "2,1" is "1,2"
+        given["prune_after"] = format_epochs(parse_epochs(args.prune_after))  # "2,1" is "1,2"
     if args.trials_per_batch is not None:
         given["trials_per_batch"] = args.trials_per_batch
     elif args.resume is None and address.given:
@@ -196,7 +196,7 @@ def run_tune(args: argparse.Namespace) -> int:
     else:
         settings = RunSettings(**{**TUNE_DEFAULTS, **given})
         if settings.prune != "none" and settings.prune_after is None:  # written down: resumes keep the rule
-            settings = replace(settings, prune_after=",".join(map(str, every_epoch_but_the_last(settings.epochs))))
+            settings = replace(settings, prune_after=format_epochs(every_epoch_but_the_last(settings.epochs)))
         _prune_rule(settings)  # a rule of none with epochs to check is refused before any folder is made
         out = args.out or Path("runs") / f"{settings.dataset}-{datetime.now():%Y%m%d-%H%M%S}"
         if out.exists() or out.is_symlink():  # said before the data loads; creating it below is the real test
@@ -295,7 +295,7 @@ def _describe_prune(settings) -> str:
     checked = [epoch for epoch in rule.after_epochs if epoch < settings.epochs] if rule is not None else []
     if not checked:  # no rule, or only checks at or after the last epoch, which are never made
         return ""
-    return f", median pruning after epoch {','.join(map(str, checked))}"
+    return f", median pruning after epoch {format_epochs(checked)}"
 
 
 def _where(address) -> str:

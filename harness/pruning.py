@@ -93,6 +93,11 @@ def every_epoch_but_the_last(epochs: int) -> tuple[int, ...]:
     return tuple(range(1, epochs)) or (1,)  # one epoch: nothing to check; (1,) is then never made
 
 
+def format_epochs(epochs: Sequence[int]) -> str:
+    """(1, 2) -> '1,2': how run.json and the command line write checked epochs (`parse_epochs` reads them)."""
+    return ",".join(map(str, epochs))
+
+
 def parse_epochs(text: str) -> tuple[int, ...]:
     """'1,2' -> (1, 2); a one-line InputError for anything else."""
     try:
