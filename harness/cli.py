@@ -22,6 +22,7 @@ from harness.errors import InputError
 from harness.initial_design import INITIAL_DESIGNS, default_initial_points
 from harness.pruning import RULES as PRUNE_RULES
 from harness.pruning import every_epoch_but_the_last, format_epochs, parse_epochs, parse_rule
+from harness.threads import DEFAULT_THREADS
 
 COMMANDS_GROUP = "mlptune.commands"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -30,7 +31,7 @@ DEFAULT_TRIALS_PER_WORKER = 5  # Keras keeps ~11-15 MB per model: a worker lives
 TUNE_DEFAULTS = {
     "dataset": "fashion-mnist", "data_dir": None, "validate_on": "split", "train_size": None,
     "n_calls": 50, "epochs": 5, "batch_size": 64, "seed": 0, "prune": "median", "prune_after": None,
-    "initial_design": "random", "initial_points": 5,
+    "initial_design": "random", "initial_points": 5, "threads": DEFAULT_THREADS,
 }
 
 
@@ -86,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
                            "point (default 5; the blog's is 10); a fifth of --n-calls when that is fewer")
     tune.add_argument("--initial-design", choices=INITIAL_DESIGNS,
                       help="how those points are drawn: random (default, as the blog) or lhs (a Latin hypercube)")
+    tune.add_argument("--threads", type=parse_non_negative_int, metavar="N",
+                      help=f"TensorFlow's intra-op threads in every process that trains (default {DEFAULT_THREADS}); "
+                           "part of the search: with it fixed, a seed gives the same trials on any machine. "
+                           "0: one per core, faster on a big machine but tied to its core count")
     tune.add_argument("--out", type=Path, help="run directory (default runs/<dataset>-<time>); must not exist yet")
     tune.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR after a crash or Ctrl-C")
     tune.add_argument("-v", "--verbose", action="store_true",
@@ -173,6 +178,8 @@ def run_tune(args: argparse.Namespace) -> int:
     address = _cluster_address(args)
     if args.prune_after is not None:
         given["prune_after"] = format_epochs(parse_epochs(args.prune_after))  # "2,1" is "1,2"
+    if args.threads is not None:
+        given["threads"] = args.threads or None  # 0: TensorFlow's own default, recorded as null
     if args.trials_per_batch is not None:
         given["trials_per_batch"] = args.trials_per_batch
     elif args.resume is None and address.given:
@@ -252,7 +259,8 @@ def _tune(args: argparse.Namespace, run, data, address) -> int:
           f"{len(data.y_test) if data.has_test else 0} test; {settings.n_calls} calls, "
           f"{settings.epochs} epochs, batch {settings.batch_size}, seed {settings.seed}"
           f"{f', {settings.trials_per_batch} trials per batch' if settings.trials_per_batch > 1 else ''}"
-          f"{_where(address)}, {_describe_initial_design(settings)}{_describe_prune(settings)}; writing {out}",
+          f"{_where(address)}, {_describe_initial_design(settings)}{_describe_prune(settings)}, "
+          f"{_describe_threads(settings.threads)}; writing {out}",
           flush=True)
 
     model_factory = functools.partial(create_model, input_shape=data.input_shape, num_classes=data.num_classes)
@@ -266,7 +274,7 @@ def _tune(args: argparse.Namespace, run, data, address) -> int:
                             on_trial=progress, max_consecutive_failures=args.max_consecutive_failures,
                             trials_per_worker=args.trials_per_worker or None, trial_timeout=args.trial_timeout,
                             prune=_prune_rule(settings), initial_design=settings.initial_design,
-                            n_initial_points=_initial_point_count(settings))
+                            n_initial_points=_initial_point_count(settings), threads=settings.threads)
     except SearchAborted as aborted:
         print(f"mlptune tune: error: search stopped: {aborted}", file=sys.stderr)
         return EXIT_FAILED
@@ -274,6 +282,12 @@ def _tune(args: argparse.Namespace, run, data, address) -> int:
         print(f"\ninterrupted; finished trials are saved. Resume with: mlptune tune --resume {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return report(result, data, run)
+
+
+def _describe_threads(threads: int | None) -> str:
+    if threads is None:
+        return "TensorFlow's threads: one per core"
+    return f"{threads} TensorFlow thread{'s' if threads != 1 else ''} per trial"
 
 
 def _initial_point_count(settings) -> int:

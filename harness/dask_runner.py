@@ -22,7 +22,9 @@ Other choices, each for a reason:
   process would kill the next one too).
 - The nanny's thread variables (OMP/MKL/OpenBLAS = 1) are not set on embedded workers, so a trial
   has the same environment as a serial one (measured: TensorFlow's scores do not depend on them
-  here; external `dask worker`s set them, and give the same trials, tested).
+  here; external `dask worker`s set them, and give the same trials, tested). TensorFlow's
+  intra-op pool, which does change them, is pinned in each trial process (`harness.threads`), so a
+  worker on a machine with more cores trains as a serial search does.
 - Workers whose Python, TensorFlow, Keras, NumPy or package versions differ from this process's
   are refused before any trial: their scores would not be comparable.
 """
@@ -41,6 +43,7 @@ from typing import Any
 from harness.argument_types import require_int
 from harness.data.dataset import Dataset
 from harness.errors import InputError
+from harness.threads import DEFAULT_THREADS, check_threads
 from harness.trial import FAILED, Trial
 
 DEFAULT_TRIALS_PER_WORKER = 5  # trials per trial process before it is replaced (memory), as in `mlptune tune`
@@ -119,8 +122,8 @@ def connect(address: ClusterAddress):
 _TRIAL_PROCESSES: dict[str, Any] = {}  # on a Dask worker: the trial process of the search `token` names
 
 
-def _run_trial_task(*, token, create_model, data, epochs, batch_size, trials_per_worker, trial_timeout, params,
-                    index, seed, log_dir, beat, stop_below=None) -> tuple:
+def _run_trial_task(*, token, create_model, data, epochs, batch_size, trials_per_worker, trial_timeout, threads,
+                    params, index, seed, log_dir, beat, stop_below=None) -> tuple:
     """On a Dask worker: one trial in this worker's trial process; the model's bytes if it beat `beat`."""
     from harness.trial_runner import WorkerProcessRunner
 
@@ -130,7 +133,7 @@ def _run_trial_task(*, token, create_model, data, epochs, batch_size, trials_per
             _TRIAL_PROCESSES.pop(other).close()
         runner = _TRIAL_PROCESSES[token] = WorkerProcessRunner(
             create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
-            trials_per_worker=trials_per_worker, trial_timeout=trial_timeout)
+            trials_per_worker=trials_per_worker, trial_timeout=trial_timeout, threads=threads)
     trial, model = runner.run(params=params, index=index, seed=seed, log_dir=log_dir, stop_below=stop_below)
     saved = None
     if model is not None and trial.ok and (beat is None or trial.score > beat):
@@ -162,11 +165,13 @@ class DaskRunner:
     """Runs batches of trials on a Dask cluster, returned in the order they were asked."""
 
     def __init__(self, *, create_model: Callable[..., Any], data: Dataset, epochs: int, batch_size: int,
-                 address: ClusterAddress, trials_per_worker: int | None = None, trial_timeout: float | None = None):
+                 address: ClusterAddress, trials_per_worker: int | None = None, trial_timeout: float | None = None,
+                 threads: int | None = DEFAULT_THREADS):
         address.check()
         self._token = uuid.uuid4().hex
         self._fixed = dict(token=self._token, create_model=create_model, epochs=epochs, batch_size=batch_size,
-                           trials_per_worker=trials_per_worker or DEFAULT_TRIALS_PER_WORKER, trial_timeout=trial_timeout)
+                           trials_per_worker=trials_per_worker or DEFAULT_TRIALS_PER_WORKER, trial_timeout=trial_timeout,
+                           threads=check_threads(threads))
         self._data = data
         self._data_future = None
         self.client = connect(address)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from harness.data.dataset import Dataset
+from harness.threads import DEFAULT_THREADS
 
 REPLAY_STREAM = 0x5EED  # keeps replay seeds apart from the trial seeds SeedSequence([seed, index]) gives
 FAILED_SCORE = 0.0  # a replayed trial that fails counts as accuracy 0, as the search tells the optimizer
@@ -73,12 +74,13 @@ def run_replay(
     epochs: int,
     batch_size: int,
     trials_per_worker: int | None = None,
+    threads: int | None = DEFAULT_THREADS,
 ) -> ReplayResult:
     """Train every configuration with each of its seeds, exactly as the search trains a trial."""
     from harness.trial_runner import make_runner
 
     runner = make_runner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
-                         trials_per_worker=trials_per_worker)
+                         trials_per_worker=trials_per_worker, threads=threads)
     return _replay_with(runner, configs)
 
 
@@ -124,13 +126,13 @@ class ReplayInBackground:
     """
 
     def __init__(self, *, create_model: Callable[..., Any], data: Dataset, configs: Sequence[ReplayConfig],
-                 epochs: int, batch_size: int):
+                 epochs: int, batch_size: int, threads: int | None = DEFAULT_THREADS):
         from harness.trial_runner import WorkerProcessRunner
 
         self.configs = tuple(configs)
         total = sum(len(config.seeds) for config in self.configs)
         self._runner = WorkerProcessRunner(create_model=create_model, data=data, epochs=epochs,
-                                           batch_size=batch_size, trials_per_worker=max(1, total))
+                                           batch_size=batch_size, trials_per_worker=max(1, total), threads=threads)
         self._cancelled = threading.Event()
         self._outcome: dict[str, Any] = {}
         self._thread = threading.Thread(target=self._run, name="mlptune-replay", daemon=True)

@@ -29,6 +29,7 @@ from harness.errors import InputError
 from harness.initial_design import BLOG_INITIAL_POINTS, INITIAL_DESIGNS
 from harness.pruning import RULES as PRUNE_RULES
 from harness.pruning import parse_epochs
+from harness.threads import DEFAULT_THREADS
 from harness.trial import Trial, TrialFormatError
 
 SETTINGS_NAME = "run.json"
@@ -60,6 +61,7 @@ class RunSettings:
     prune_after: str | None = None  # its checked epochs as given, "1,2"; None: the rule's default
     initial_design: str = "random"  # harness.initial_design.INITIAL_DESIGNS
     initial_points: int = BLOG_INITIAL_POINTS  # at most this many drawn before the Gaussian process steers
+    threads: int | None = DEFAULT_THREADS  # TensorFlow's intra-op pool (harness.threads); None: one per core
 
     def to_json(self) -> dict[str, Any]:
         return {"schema": SETTINGS_SCHEMA, **asdict(self)}
@@ -71,9 +73,10 @@ class RunSettings:
             raise ValueError("not a JSON object")
         names = {f.name for f in fields(cls)}
         # run folders from before batches ran one trial at a time, from before pruning pruned nothing, and
-        # from before the initial points were a choice drew the blog's number at random
+        # from before the initial points were a choice drew the blog's number at random, and from before
+        # the thread pool was pinned left TensorFlow one thread per core
         raw = {"trials_per_batch": 1, "prune": "none", "prune_after": None, "initial_design": "random",
-               "initial_points": BLOG_INITIAL_POINTS, **raw}
+               "initial_points": BLOG_INITIAL_POINTS, "threads": None, **raw}
         unknown = set(raw) - names - {"schema", "data_fingerprint"}
         missing = names - set(raw)
         if unknown or missing:
@@ -89,6 +92,7 @@ class RunSettings:
             "prune_after": lambda v: v is None or _valid_epochs(v),
             "initial_design": lambda v: v in INITIAL_DESIGNS,
             "initial_points": _positive,
+            "threads": lambda v: v is None or _positive(v),
         }
         for name, valid in checks.items():
             if not valid(raw[name]):

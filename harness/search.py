@@ -25,6 +25,7 @@ from harness.space import (
     space_fingerprint,
     validate_space,
 )
+from harness.threads import DEFAULT_THREADS, check_threads
 from harness.trial import Trial, trial_log_name, trial_seed, write_hparams_config
 from harness.trial_runner import BatchRunner, TrialRunner, make_runner
 
@@ -59,6 +60,7 @@ class SearchBudget:
     trials_per_batch: int = 1
     prune: MedianStop | None = None
     initial_design: str = "random"
+    threads: int | None = DEFAULT_THREADS  # TensorFlow's intra-op pool; None: one thread per core
 
     def to_json(self) -> dict[str, Any]:
         budget = {"n_calls": self.n_calls, "n_initial_points": self.n_initial_points, "acq_func": self.acq_func,
@@ -69,6 +71,8 @@ class SearchBudget:
             budget["prune"] = self.prune.to_json()
         if self.initial_design != "random":  # absent means random, as before there was a choice
             budget["initial_design"] = self.initial_design
+        if self.threads != DEFAULT_THREADS:  # absent means 2: the pool every earlier baseline and run had
+            budget["threads"] = self.threads  # on the two-core machines they were recorded on (null: one per core)
         return budget
 
 
@@ -192,6 +196,7 @@ def run_search(
     trials_per_batch: int | None = None,
     prune: MedianStop | None = None,
     initial_design: str = "random",
+    threads: int | None = DEFAULT_THREADS,
     workers: int | None = None,
     scheduler: str | None = None,
     scheduler_file: str | None = None,
@@ -232,6 +237,10 @@ def run_search(
     is part of the budget. `n_initial_points` (default: `default_initial_points`) counts the
     starting point too.
 
+    `threads` is TensorFlow's intra-op pool size in every process that trains (default 2; None:
+    TensorFlow's default of one per core). The pool changes how sums round, so it is part of the
+    budget: with it fixed, a seed gives the same trials on any machine (see `harness.threads`).
+
     `trials_per_batch` q > 1 asks q points at once (skopt's constant liar), runs them and tells
     them together. q is part of the search's identity (recorded in its budget); the same seed
     and q give the same trials however they are run. `workers` N trains each batch's trials in
@@ -258,6 +267,7 @@ def run_search(
     if acq_func not in ("EI", "PI", "LCB", "gp_hedge"):
         raise InputError(f"acq_func must be EI, PI, LCB or gp_hedge, got {acq_func!r}")
     check_initial_design(initial_design)
+    check_threads(threads)
     from harness.dask_runner import ClusterAddress
 
     address = ClusterAddress(workers=workers, scheduler=scheduler, scheduler_file=scheduler_file)
@@ -280,8 +290,8 @@ def run_search(
     request = _SearchRequest(
         create_model=create_model, data=data, space=list(space), fingerprint=fingerprint, x0=x0, n_calls=n_calls,
         n_initial_points=n_initial_points, acq_func=acq_func, seed=seed, epochs=epochs, batch_size=batch_size,
-        trials_per_batch=trials_per_batch, prune=prune, initial_design=initial_design, tensorboard=tensorboard,
-        save_best=save_best,
+        trials_per_batch=trials_per_batch, prune=prune, initial_design=initial_design, threads=threads,
+        tensorboard=tensorboard, save_best=save_best,
         max_consecutive_failures=max_consecutive_failures, trials_per_worker=trials_per_worker,
         trial_timeout=trial_timeout, address=address)
     try:
@@ -313,7 +323,7 @@ def _initial_points(space: list, *, x0: Sequence | None, n_initial_points: int |
 def planned_budget(*, space: Sequence | None = None, n_calls: int, epochs: int, batch_size: int,
                    x0: Sequence | None = None, n_initial_points: int | None = None, acq_func: str = "EI",
                    trials_per_batch: int = 1, prune: MedianStop | None = None,
-                   initial_design: str = "random") -> tuple[SearchBudget, str]:
+                   initial_design: str = "random", threads: int | None = DEFAULT_THREADS) -> tuple[SearchBudget, str]:
     """The budget and space fingerprint `run_search` records for these arguments, before any trial.
 
     The plugin compares them with a baseline first, so a check that could only fail (another
@@ -321,10 +331,11 @@ def planned_budget(*, space: Sequence | None = None, n_calls: int, epochs: int, 
     """
     space = validate_space(REFERENCE_SPACE if space is None else space)
     check_initial_design(initial_design)
+    check_threads(threads)
     _, n_initial_points = _initial_points(space, x0=x0, n_initial_points=n_initial_points, n_calls=n_calls)
     budget = _budget(space=space, n_calls=n_calls, n_initial_points=n_initial_points, acq_func=acq_func, epochs=epochs,
                      batch_size=batch_size, trials_per_batch=trials_per_batch, prune=prune,
-                     initial_design=initial_design)
+                     initial_design=initial_design, threads=threads)
     return budget, space_fingerprint(space)
 
 
@@ -351,6 +362,7 @@ class _SearchRequest:
     trials_per_batch: int | None  # None: one per worker
     prune: MedianStop | None
     initial_design: str
+    threads: int | None
     tensorboard: bool
     save_best: bool
     max_consecutive_failures: int
@@ -368,7 +380,7 @@ def _search_with_run(request: _SearchRequest, *, run: RunDirectory | InMemoryRun
 
     training = dict(create_model=request.create_model, data=request.data, epochs=request.epochs,
                     batch_size=request.batch_size, trials_per_worker=request.trials_per_worker,
-                    trial_timeout=request.trial_timeout)
+                    trial_timeout=request.trial_timeout, threads=request.threads)
     if request.address.given:
         from harness.dask_runner import DaskRunner
 
@@ -378,7 +390,8 @@ def _search_with_run(request: _SearchRequest, *, run: RunDirectory | InMemoryRun
     trials_per_batch = request.trials_per_batch if request.trials_per_batch is not None else getattr(runner, "workers", 1)
     budget = _budget(space=request.space, n_calls=request.n_calls, n_initial_points=request.n_initial_points,
                      acq_func=request.acq_func, epochs=request.epochs, batch_size=request.batch_size,
-                     trials_per_batch=trials_per_batch, prune=request.prune, initial_design=request.initial_design)
+                     trials_per_batch=trials_per_batch, prune=request.prune, initial_design=request.initial_design,
+                     threads=request.threads)
     base = dict(budget=budget, seed=request.seed, data=request.data.describe(),
                 space=[describe_dimension(d) for d in request.space], space_fingerprint=request.fingerprint,
                 environment=environment())

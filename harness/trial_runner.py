@@ -25,6 +25,7 @@ from typing import Any, Protocol, runtime_checkable
 from harness.argument_types import require_int
 from harness.data.dataset import Dataset
 from harness.errors import InputError
+from harness.threads import DEFAULT_THREADS, check_threads, environment_for_workers, pin_threads
 from harness.trial import FAILED, Trial, run_trial
 
 
@@ -74,24 +75,33 @@ def worker_problem(create_model: Callable[..., Any]) -> str | None:
 
 
 def make_runner(*, create_model: Callable[..., Any], data: Dataset, epochs: int, batch_size: int,
-                trials_per_worker: int | None, trial_timeout: float | None = None):
+                trials_per_worker: int | None, trial_timeout: float | None = None,
+                threads: int | None = DEFAULT_THREADS):
     """Trials in this process (`trials_per_worker` None), or in workers replaced every N trials.
 
     A `trial_timeout` needs workers: only a process can be stopped in the middle of a trial.
+    `threads` is TensorFlow's intra-op pool where the trials run (see `harness.threads`).
     """
     if trials_per_worker is None:
         if trial_timeout is not None:
             raise InputError("a trial timeout needs trials in worker processes; give trials_per_worker "
                              "(mlptune tune: --trials-per-worker 1 or more)")
-        return InProcessRunner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size)
+        return InProcessRunner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
+                               threads=threads)
     return WorkerProcessRunner(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
-                               trials_per_worker=trials_per_worker, trial_timeout=trial_timeout)
+                               trials_per_worker=trials_per_worker, trial_timeout=trial_timeout, threads=threads)
 
 
 class InProcessRunner:
-    """Runs each trial here; the trained model is returned as is."""
+    """Runs each trial here; the trained model is returned as is.
 
-    def __init__(self, *, create_model: Callable[..., Any], data: Dataset, epochs: int, batch_size: int):
+    TensorFlow's pool is pinned to `threads` at once: an InputError if TensorFlow already runs
+    here with another pool size.
+    """
+
+    def __init__(self, *, create_model: Callable[..., Any], data: Dataset, epochs: int, batch_size: int,
+                 threads: int | None = DEFAULT_THREADS):
+        pin_threads(threads)
         self._fixed = dict(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size)
 
     def run(self, *, params: dict[str, Any], index: int, seed: int, log_dir: Path | None,
@@ -117,11 +127,13 @@ class WorkerProcessRunner:
     """
 
     def __init__(self, *, create_model: Callable[..., Any], data: Dataset, epochs: int, batch_size: int,
-                 trials_per_worker: int, trial_timeout: float | None = None):
+                 trials_per_worker: int, trial_timeout: float | None = None,
+                 threads: int | None = DEFAULT_THREADS):
         require_int("trials_per_worker", trials_per_worker)
         self.trial_timeout = trial_timeout  # seconds a trial may take before its worker is killed; None: no limit
+        self._threads = check_threads(threads)
         self._setup = dict(sys_path=list(sys.path), create_model=create_model, data=data, epochs=epochs,
-                           batch_size=batch_size)
+                           batch_size=batch_size, threads=threads)
         self.trials_per_worker = trials_per_worker
         self._process: subprocess.Popen | None = None
         self._connection = None
@@ -200,6 +212,7 @@ class WorkerProcessRunner:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "harness.trial_runner", str(theirs.fileno()), str(os.getpid())],
                     pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                    env=environment_for_workers(self._threads),  # also for TensorFlow started by imports
                 )
         except OSError as error:
             raise WorkerStartError(
@@ -266,6 +279,7 @@ def _worker_main(connection, parent_pid: int) -> None:
     from harness.native_logs import import_tensorflow
 
     import_tensorflow()  # now, while the worker before us finishes its last trial
+    pin_threads(setup.pop("threads"))
     import keras  # noqa: F401
     fixed = dict(create_model=setup["create_model"], data=setup["data"], epochs=setup["epochs"],
                  batch_size=setup["batch_size"])

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from harness.threads import DEFAULT_THREADS
 from pytest_mlptune.baseline import (
     BaselineError,
     ReplayRecord,
@@ -59,6 +60,7 @@ class _SearchInputs:
     epochs: int
     batch_size: int
     trials_per_worker: int | None
+    threads: int | None
 
 
 class TuneFixture:
@@ -106,6 +108,7 @@ class TuneFixture:
         options.setdefault("tensorboard", False)
         options.setdefault("save_best", False)
         options.setdefault("trials_per_batch", self.settings.trials_per_batch)
+        options.setdefault("threads", self.settings.threads)
         if self.settings.workers is not None:
             options.setdefault("workers", self.settings.workers)
         if self.settings.scheduler is not None:
@@ -117,7 +120,8 @@ class TuneFixture:
                                                n_initial_points=n_initial_points, options=options)
         if not self.settings.update and self._early_replay is None:
             self._early_replay = self._start_replay_beside_search(create_model=create_model, data=data,
-                                                                  epochs=epochs, batch_size=batch_size)
+                                                                  epochs=epochs, batch_size=batch_size,
+                                                                  threads=options["threads"])
         repeats = self.settings.repeats if self.settings.update else 1
         results = []
         for repeat in range(repeats):
@@ -141,7 +145,7 @@ class TuneFixture:
             results.append(result)
         self._repeats = results
         self._inputs = _SearchInputs(create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
-                                     trials_per_worker=options.get("trials_per_worker"))
+                                     trials_per_worker=options.get("trials_per_worker"), threads=options["threads"])
         return results[0]
 
     def _fail_before_search_if_doomed(self, *, data, space, epochs: int, batch_size: int, x0, n_initial_points,
@@ -164,7 +168,7 @@ class TuneFixture:
             budget, space_fingerprint = planned_budget(
                 space=space, n_calls=self.settings.n_calls, epochs=epochs, batch_size=batch_size, x0=x0,
                 n_initial_points=n_initial_points, trials_per_batch=trials_per_batch,
-                **{name: options[name] for name in ("acq_func", "prune", "initial_design") if name in options})
+                **{name: options[name] for name in ("acq_func", "prune", "initial_design", "threads") if name in options})
         except InputError:
             return  # run_search reports bad input in its own words
         baseline, verdict = self._comparable_baseline(
@@ -206,7 +210,7 @@ class TuneFixture:
                 n_calls=budget["n_calls"], update_command=self.update_command())
         return baseline, None
 
-    def _start_replay_beside_search(self, *, create_model, data, epochs: int, batch_size: int):
+    def _start_replay_beside_search(self, *, create_model, data, epochs: int, batch_size: int, threads: int | None):
         """The baseline's replay in a worker process, running while the search trains; None if it cannot.
 
         A baseline that is missing, unusable or (as the check will find) not comparable leaves the
@@ -225,7 +229,7 @@ class TuneFixture:
         configs = [ReplayConfig(params=dict(record.params), seeds=record.seeds) for record in baseline.replay]
         try:
             return ReplayInBackground(create_model=create_model, data=data, configs=configs, epochs=epochs,
-                                      batch_size=batch_size)
+                                      batch_size=batch_size, threads=threads)
         except (InputError, OSError, ValueError):
             return None
 
@@ -317,7 +321,8 @@ class TuneFixture:
             early.cancel()
         self.last_replay = run_replay(
             create_model=inputs.create_model, data=inputs.data, configs=wanted,
-            epochs=inputs.epochs, batch_size=inputs.batch_size, trials_per_worker=inputs.trials_per_worker)
+            epochs=inputs.epochs, batch_size=inputs.batch_size, trials_per_worker=inputs.trials_per_worker,
+            threads=inputs.threads)
         return self.last_replay
 
     def _fail(self, verdict: Verdict, result, *, seconds: float = 0.0) -> Verdict:
@@ -328,6 +333,8 @@ class TuneFixture:
         parts = ["mlptune", "baselines", "update", self.nodeid, "--n-calls", str(self.settings.n_calls)]
         if self.settings.seed:
             parts += ["--tune-seed", str(self.settings.seed)]
+        if self.settings.threads != DEFAULT_THREADS:  # the baseline must be made with the pool it is checked with
+            parts += ["--tune-threads", str(self.settings.threads or 0)]
         return shlex.join(parts)
 
     def _display(self, path: Path) -> str:

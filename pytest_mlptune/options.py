@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.argument_types import parse_non_negative_float, parse_non_negative_int, parse_positive_int
+from harness.threads import DEFAULT_THREADS
 
 DEFAULT_N_CALLS = 10
 DEFAULT_SEED = 0
@@ -33,6 +34,9 @@ OPTIONS = (
      "train each search's trials on the Dask cluster at this address (tcp://HOST:PORT) or scheduler file"),
     ("--tune-trials-per-batch", "tune_trials_per_batch", parse_positive_int,
      "points asked at once (default 1); part of the search: baselines record it, so set it when you record them"),
+    ("--tune-threads", "tune_threads", parse_non_negative_int,
+     f"TensorFlow's intra-op threads wherever trials train (default {DEFAULT_THREADS}; 0: one per core); part of the "
+     "search: baselines record it, and with it fixed a seed gives the same trials on any machine"),
     ("--tune-repeats", "tune_repeats", parse_positive_int,
      "with --update-baselines: searches per test, with seeds S..S+K-1, to record the search's spread; the replayed "
      "configurations get max(K, 4) training seeds each (default 1)"),
@@ -74,6 +78,7 @@ class TuneSettings:
     workers: int | None
     scheduler: str | None
     trials_per_batch: int
+    threads: int | None  # None: TensorFlow's default, one per core
     k: float
     floor: float
     search_floor: float
@@ -138,6 +143,7 @@ def resolve_settings(config: pytest.Config) -> TuneSettings:
         workers=pick("tune_workers", parse_positive_int, None),
         scheduler=pick("tune_scheduler", str, None),
         trials_per_batch=pick("tune_trials_per_batch", parse_positive_int, 1),
+        threads=pick("tune_threads", parse_non_negative_int, DEFAULT_THREADS) or None,
         k=_from_ini(config, "tune_k", parse_non_negative_float, DEFAULT_K),
         floor=_from_ini(config, "tune_floor", parse_non_negative_float, DEFAULT_FLOOR),
         search_floor=_from_ini(config, "tune_search_floor", parse_non_negative_float, DEFAULT_SEARCH_FLOOR),

@@ -40,9 +40,26 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.update and not settings.tune:
         settings = TuneSettings(**{**{f: getattr(settings, f) for f in settings.__dataclass_fields__}, "tune": True})
     config.stash[SETTINGS_KEY] = settings
+    if settings.tune:
+        _pool_for_tensorflow_started_early(settings.threads)
     config.stash[REPORT_KEY] = TuneReport()
     config.stash[ENVIRONMENT_KEY] = environment_key()
     config.pluginmanager.register(ReportCollector(config), "mlptune-report")
+
+
+def _pool_for_tensorflow_started_early(threads: int | None) -> None:
+    """TensorFlow started in this process before a search (by a model check, by the user's tests) gets its pool.
+
+    A search pins the pool when it starts (harness.threads), but TensorFlow fixes it when it first
+    runs, and earlier tests may have run it already; from this variable it takes the same size.
+    A value the user set is left alone: a search that asks for another then says so.
+    """
+    import os
+
+    from harness.threads import ENVIRONMENT_VARIABLE
+
+    if threads is not None and ENVIRONMENT_VARIABLE not in os.environ:
+        os.environ[ENVIRONMENT_VARIABLE] = str(threads)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.threads import DEFAULT_THREADS
 from pytest_mlptune.baseline import baseline_files
 from pytest_mlptune.options import TuneSettings
 from pytest_mlptune.verdict import Status
@@ -18,6 +19,8 @@ def header_line(*, settings: TuneSettings, environment_key: str) -> str:
     repeats = f", repeats {settings.repeats}" if settings.update and settings.repeats > 1 else ""
     if settings.trials_per_batch > 1:
         repeats += f", {settings.trials_per_batch} trials per batch"
+    if settings.threads != DEFAULT_THREADS:
+        repeats += f", TensorFlow threads {settings.threads or 'one per core'}"
     if settings.workers or settings.scheduler:
         repeats += f", on Dask ({f'{settings.workers} workers' if settings.workers else settings.scheduler})"
     return (f"mlptune: tune on ({mode}), n_calls {settings.n_calls}, seed {settings.seed}{repeats}, "

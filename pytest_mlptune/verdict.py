@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from harness.threads import DEFAULT_THREADS
+
 
 class Status(str, Enum):
     """How a tuning test ended."""
@@ -228,7 +230,9 @@ def not_comparable_verdict(*, best: float | None = None, location: str, problems
                            f"{rerun} an intentional change refresh it with: {update_command}")
 
 
-BUDGET_DEFAULTS = {"trials_per_batch": 1}  # a budget written before the key existed had this value
+# A budget written before the key existed had this value; baselines from before the pool was pinned
+# were recorded on two-core machines, whose pool TensorFlow sized at two.
+BUDGET_DEFAULTS = {"trials_per_batch": 1, "threads": DEFAULT_THREADS}
 
 
 def comparability_problems(*, baseline_budget: dict[str, Any], budget: dict[str, Any],

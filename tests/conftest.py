@@ -3,6 +3,9 @@ import os
 from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Tests build models before and between in-process searches, so TensorFlow often starts before a
+# search can pin its pool (harness.threads); from this variable it starts with the searches' size.
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "2")
 
 # Building a Keras model takes tens of milliseconds: keep example counts small and drop the deadline.
 settings.register_profile("default", max_examples=25, deadline=None,

@@ -41,6 +41,7 @@ def assert_one_line_usage_error(run, message):
     (["tune", "--prune-after", "0"], "prune epochs must be whole numbers >= 1, got [0]"),
     (["tune", "--initial-design", "sobol"], "invalid choice: 'sobol'"),
     (["tune", "--initial-points", "0"], "--initial-points: expected a positive integer, got '0'"),
+    (["tune", "--threads", "-1"], "--threads: expected a non-negative integer, got '-1'"),
 ])
 def test_bad_arguments_are_one_line_and_exit_2(tmp_path, args, message):
     assert_one_line_usage_error(mlptune(*args, cwd=tmp_path), message)
@@ -98,9 +99,12 @@ def test_quick_run_reports_like_the_seed_notebook_then_resume_refuses_other_sett
     assert "2 initial points (random)" in out and "initial_design" not in results["budget"]  # random: as before
     stored = json.loads((tmp_path / "run" / "run.json").read_text())
     assert (stored["initial_design"], stored["initial_points"]) == ("random", 5)  # mlptune tune's defaults
+    assert "2 TensorFlow threads per trial" in out and stored["threads"] == 2 and "threads" not in results["budget"]
 
     refused = mlptune("tune", "--resume", "run", "--n-calls", "3", cwd=tmp_path)
     assert_one_line_usage_error(refused, "cannot resume run with other settings (n_calls 2 -> 3)")
+    one_per_core = mlptune("tune", "--resume", "run", "--threads", "0", cwd=tmp_path)
+    assert_one_line_usage_error(one_per_core, "cannot resume run with other settings (threads 2 -> None)")
 
     again = mlptune("tune", "--resume", "run", cwd=tmp_path)
     assert again.returncode == 0, again.stderr

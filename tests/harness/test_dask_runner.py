@@ -137,7 +137,7 @@ def test_a_thread_drawing_from_the_global_random_does_not_change_a_trial(digits,
     drawing.start()
     try:
         trial, _ = _run_trial_task(token="t", create_model=digits_model, data=digits, epochs=1, batch_size=64,
-                                   trials_per_worker=5, trial_timeout=None, params=params, index=0, seed=11,
+                                   trials_per_worker=5, trial_timeout=None, threads=2, params=params, index=0, seed=11,
                                    log_dir=None, beat=1.0)
     finally:
         stop.set()

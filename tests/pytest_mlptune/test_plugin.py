@@ -354,3 +354,21 @@ def test_a_baseline_recorded_on_dask_workers_holds_in_process_with_the_same_batc
     here.assert_outcomes(passed=1)
     here.stdout.fnmatch_lines(["*test_blobs.py::test_blobs[[]8]*+0.0000*ok*"])
     # q is in the budget (asserted above), so a q = 1 run is not comparable: test_verdict.py covers that.
+
+
+def test_the_thread_pool_is_part_of_the_baseline_and_tensorflow_started_early_gets_it(tuning_project, monkeypatch):
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)  # the plugin sets it from --tune-threads
+    tuning_project.makeconftest("import tensorflow as tf\ntf.constant(1.0) + 1.0  # TensorFlow runs before any search\n")
+    budget = [*BUDGET, "-k", "8"]
+    made = tuning_project.runpytest_subprocess("--tune", "--update-baselines", "--tune-threads", "1", *budget)
+    made.assert_outcomes(passed=1)
+    made.stdout.fnmatch_lines(["mlptune: tune on (update baselines), n_calls 2, seed 0, TensorFlow threads 1,*"])
+    [path] = baseline_files(tuning_project)
+    assert json.loads(path.read_text())["budget"]["threads"] == 1
+    default = tuning_project.runpytest_subprocess("--tune", *budget)
+    default.assert_outcomes(failed=1)
+    default.stdout.fnmatch_lines(["*is not comparable: threads 1 in the baseline, 2 now. After an intentional change "
+                                  "refresh it with: mlptune baselines update 'test_blobs.py::test_blobs[[]8[]]' --n-calls 2"])
+    pinned = tuning_project.runpytest_subprocess("--tune", "--tune-threads", "1", *budget)
+    pinned.assert_outcomes(passed=1)
+    pinned.stdout.fnmatch_lines(["*test_blobs.py::test_blobs[[]8]*+0.0000*ok*"])

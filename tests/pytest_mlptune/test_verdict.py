@@ -1,3 +1,4 @@
+import functools
 import math
 import statistics
 
@@ -210,6 +211,15 @@ def test_a_budget_key_the_baseline_did_not_record_makes_it_not_comparable():
     problems = comparability_problems(baseline_budget=old, budget={**old, "acq_optimizer": "sampling"},
                                       baseline_data="a", data="a", baseline_space="s", space="s")
     assert problems == ["acq_optimizer (not recorded) in the baseline, sampling now"]
+
+
+def test_a_baseline_from_before_the_pool_was_pinned_counts_as_two_threads():
+    old = {"n_calls": 10, "epochs": 3}  # recorded on two-core machines, where TensorFlow's pool had two threads
+    compare = functools.partial(comparability_problems, baseline_budget=old, baseline_data="a", data="a",
+                                baseline_space="s", space="s")
+    assert compare(budget={**old, "threads": 2}) == [] and compare(budget=old) == []
+    assert compare(budget={**old, "threads": 1}) == ["threads 2 in the baseline, 1 now"]
+    assert compare(budget={**old, "threads": None}) == ["threads 2 in the baseline, None now"]
 
 
 @pytest.mark.parametrize(("replay_bound", "search_bound", "named"), [
