@@ -7,6 +7,7 @@ the harness never imports it):
     search                  the ask/tell loop (scikit-optimize GP, EI), in synchronous batches
       run_directory         the run folder: settings, checkpoint, results, best model, plots
       trial_runner          where a trial runs: here, or in a worker process
+      threads               TensorFlow's intra-op pool, pinned in every process that trains
       dask_runner           or on Dask workers (each with a worker process of its own)
       replay                the best configurations retrained with other seeds
       pruning               the rule that stops poor trials early (median of earlier trials)

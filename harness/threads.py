@@ -1,9 +1,10 @@
 """TensorFlow's intra-op thread pool, fixed in every process that trains, so trials do not depend on the machine.
 
-TensorFlow splits a matrix product over its intra-op pool, and the pool size changes how the sums
-are rounded. Left alone, the pool has one thread per usable core, so the same seed gave other
-trials on a one-core and a two-core machine (measured: the quick start's second trial scored
-0.7809 with one thread and 0.8109 with two, on the same CPU). The pool size is therefore part of
+TensorFlow splits a matrix product over its intra-op pool, and on some CPUs the pool size changes
+how the sums are rounded. Left alone, the pool has one thread per usable core, so the same seed
+gave other trials on one core and on two (measured on one CPU: the quick start's second trial
+scored 0.7809 with one thread and 0.8109 with two; on an AVX-512 EPYC the size changed nothing,
+docs/performance.md). The pool size is therefore part of
 a search's budget, like the epochs, and is set before TensorFlow starts in the process that trains.
 `None` leaves TensorFlow's default (one thread per core): faster on a big machine, but a seed then
 fixes the trials only for that machine's core count.
