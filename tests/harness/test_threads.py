@@ -101,3 +101,15 @@ def test_a_run_folder_from_before_the_pool_was_pinned_resumes_with_one_thread_pe
     assert RunSettings.from_json({**recorded, "threads": 1}).threads == 1
     with pytest.raises(ValueError, match="threads 0 is not valid"):
         RunSettings.from_json({**recorded, "threads": 0})
+
+
+def test_a_dask_task_hands_the_pool_to_its_trial_process(digits):
+    from harness.dask_runner import _close_trial_process, _run_trial_task
+
+    try:
+        trial, _ = _run_trial_task(token="pool", create_model=pool_reporting_model, data=digits, trials_per_worker=1,
+                                   trial_timeout=None, threads=3, params=PARAMS, index=0, seed=0, log_dir=None,
+                                   beat=None, **FAST)
+    finally:
+        _close_trial_process("pool")
+    assert trial.error == "RuntimeError: pool 3 variable 3"
