@@ -14,6 +14,7 @@ import json
 import statistics
 from pathlib import Path
 
+from pytest_mlptune.fixture import REPLAY_SEEDS
 from pytest_mlptune.options import DEFAULT_FLOOR, DEFAULT_K, DEFAULT_SEARCH_FLOOR
 from pytest_mlptune.verdict import Status, compare_replay, compare_search
 from tests.panel.mutations import MUTATIONS
@@ -99,7 +100,7 @@ def original_search(originals: dict, case: dict) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", type=Path)
-    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--seeds", type=int, default=REPLAY_SEEDS)  # the shipped rule, as the docstring says
     parser.add_argument("--k", type=float, default=DEFAULT_K)
     parser.add_argument("--floor", type=float, default=DEFAULT_FLOOR)
     parser.add_argument("--search-floor", type=float, default=DEFAULT_SEARCH_FLOOR)
