@@ -120,7 +120,7 @@ def test_poor_trials_are_pruned_by_default_and_the_best_is_a_full_budget_trial(t
             "--trials-per-worker", "0"]
     run = mlptune("tune", *args, "--out", "run", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert "median pruning after epoch 1,2; writing run" in run.stdout  # every epoch but the last
+    assert "median pruning after epoch 1,2, 2 TensorFlow threads per trial; writing run" in run.stdout  # every epoch but the last
     assert "pruned after epoch" in run.stdout
     results = json.loads((tmp_path / "run" / "results.json").read_text())
     assert results["budget"]["prune"] == {"rule": "median", "after_epochs": [1, 2], "min_trials": 5}
