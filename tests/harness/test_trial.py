@@ -76,3 +76,22 @@ def test_preparing_the_training_state_before_fit_changes_no_number(digits, digit
     assert trained() == prepared  # left to fit, the same weights and scores (only traced twice)
     assert prepared[3]
 
+
+
+def test_what_lives_before_the_first_trial_is_frozen_once_and_each_trials_model_is_still_collected(
+        digits, digits_model, monkeypatch):
+    import gc
+    import weakref
+
+    monkeypatch.setattr(harness.trial, "_long_lived_frozen", False)  # as in a fresh process
+    _, model = run_trial(create_model=digits_model, params=PARAMS, data=digits, index=0, seed=5, epochs=1,
+                         batch_size=64)
+    frozen = gc.get_freeze_count()
+    assert frozen > 0
+    first_model = weakref.ref(model)
+    del model
+    trial, _ = run_trial(create_model=digits_model, params=PARAMS, data=digits, index=1, seed=6, epochs=1,
+                         batch_size=64)
+    assert trial.ok
+    assert first_model() is None  # collected by the second trial's clear_session, not frozen with the rest
+    assert gc.get_freeze_count() == frozen  # the second trial froze nothing
