@@ -77,7 +77,6 @@ def test_preparing_the_training_state_before_fit_changes_no_number(digits, digit
     assert prepared[3]
 
 
-
 def test_what_lives_before_the_first_trial_is_frozen_once_and_each_trials_model_is_still_collected(
         digits, digits_model, monkeypatch):
     import gc
