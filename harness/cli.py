@@ -314,7 +314,7 @@ def _describe_prune(settings) -> str:
 
 def _where(address) -> str:
     if address.workers:
-        return f", on {address.workers} Dask workers"
+        return f", on {address.workers} Dask worker{'s' if address.workers > 1 else ''}"
     if address.given:
         return f", on the Dask cluster at {address.scheduler or address.scheduler_file}"
     return ""

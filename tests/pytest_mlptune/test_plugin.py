@@ -48,7 +48,9 @@ def test_lifecycle(run, tuning_project):
     new.stdout.re_match_lines([r".*test_blobs\[8\]\s+-\s+-\s+-\s+-\s+-\s+-\s+new\s+0\s+0\.0$"])
     assert baseline_files(tuning_project) == []
 
-    made = run("--tune", "--update-baselines")
+    # The baseline comes from the scrambled labels, so the fixed ones below improve on it. The opposite
+    # direction, a regression, is test_user_project.py's subject, with this failure message in full.
+    made = run("--tune", "--update-baselines", quality="bad")
     made.assert_outcomes(passed=1)
     made.stdout.fnmatch_lines(["*1 baseline written.*"])
     [path] = baseline_files(tuning_project)
@@ -62,7 +64,7 @@ def test_lifecycle(run, tuning_project):
     assert {"python", "tensorflow", "keras", "numpy", "scikit-optimize", "platform"} <= set(stored["environment"])
     assert path.read_text().endswith("}\n") and '\n    "value"' in path.read_text()  # diff-friendly
 
-    same = run("--tune", "--junitxml=report.xml")
+    same = run("--tune", "--junitxml=report.xml", quality="bad")
     same.assert_outcomes(passed=1)
     same.stdout.fnmatch_lines(["*test_blobs.py::test_blobs[[]8]*+0.0000*ok*", "*1 tuning result within*"])
     properties = junit_properties(tuning_project.path / "report.xml", "test_blobs[8]")
@@ -76,20 +78,11 @@ def test_lifecycle(run, tuning_project):
     unfailable.stdout.fnmatch_lines(["*this check cannot fail: the search's best may drop 1.0000 from a baseline*"])
     unfailable.stdout.re_match_lines([r".*test_blobs\[8\].*\s+error\s+0\s+0\.0$"])  # before the search
 
-    worse = run("--tune", quality="bad")
-    worse.assert_outcomes(failed=1)
-    worse.stdout.fnmatch_lines([
-        "*tuning regressed: replay -0.* ± 0.* over 2 configs x 4 seeds (bound 0.*): regressed; search best * vs "
-        "baseline * (-0.*, bound 0.0500): *; baseline baselines/*/test_blobs--test_blobs[[]8].json; "
-        "the training data changed since the baseline; if intended, update with: mlptune baselines update*",
-    ])
-
     other_budget = run("--tune", "--n-calls", "3")
     other_budget.assert_outcomes(failed=1)
     other_budget.stdout.fnmatch_lines(["*is not comparable: n_calls 2 in the baseline, 3 now*--n-calls 2*"])
     other_budget.stdout.re_match_lines([r".*test_blobs\[8\].*\s+not-comparable\s+0\s+0\.0$"])
 
-    run("--tune", "--update-baselines", quality="bad").assert_outcomes(passed=1)
     better = run("--tune")
     better.assert_outcomes(passed=1)
     better.stdout.fnmatch_lines(["*improved*", "*1 tuning result improved on the baseline*"])
@@ -100,13 +93,14 @@ def test_under_xdist_each_worker_writes_its_baselines_and_the_controller_sums_up
     def run(*args):
         return tuning_project.runpytest_subprocess("-n", "2", *BUDGET, *args)
 
-    run("--tune", "--update-baselines").assert_outcomes(passed=2)
+    # One run: the rows and counts a check sends home travel the same way (the lifecycle checks them in one process).
+    made = run("--tune", "--update-baselines")
+    made.assert_outcomes(passed=2)
     assert [f.name for f in baseline_files(tuning_project)] == ["test_blobs--test_blobs[16].json",
                                                                 "test_blobs--test_blobs[8].json"]
-    same = run("--tune")
-    same.assert_outcomes(passed=2)
-    same.stdout.fnmatch_lines(["*test_blobs.py::test_blobs[[]16]*ok*", "*2 tuning results within*"])
-    assert same.stdout.str().count("=== mlptune ===") == 1
+    made.stdout.fnmatch_lines(["=* mlptune =*", "*test_blobs.py::test_blobs[[]16]*updated*",
+                               "*test_blobs.py::test_blobs[[]8]*updated*", "2 baselines written."])
+    assert made.stdout.str().count("=== mlptune ===") == 1
 
 
 CORRUPT_BASELINES = [

@@ -66,10 +66,15 @@ def test_create_baseline_pass_then_catch_real_damage(pytester, monkeypatch):
     harmless.assert_outcomes(passed=1)
     harmless.stdout.fnmatch_lines(["*test_my_model_still_tunes*ok*"])
 
-    for mode in ("narrow", "scrambled"):
+    for mode, data_changed in (("narrow", False), ("scrambled", True)):
         monkeypatch.setenv("MODE", mode)
         damaged = pytester.runpytest_subprocess(*budget)
         damaged.assert_outcomes(failed=1)
-        damaged.stdout.fnmatch_lines(["*tuning regressed: replay -0.*: regressed; search best*"])
+        damaged.stdout.fnmatch_lines(["*tuning regressed: replay -0.* ± 0.* over * configs x 4 seeds (bound 0.*): "
+                                      "regressed; search best * vs baseline * (-0.*, bound 0.0500): *; "
+                                      "baseline baselines/*/test_mine--test_my_model_still_tunes.json; *"])
+        # the scrambled labels change the data the baseline was recorded on, and the message says so
+        hint = "the training data changed since the baseline; if intended, update with: mlptune baselines update"
+        assert (hint in damaged.stdout.str()) == data_changed, damaged.stdout.str()
     assert len(list((pytester.path / "baselines").glob("*/*.json"))) == 1
 
