@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shlex
 import time
 from dataclasses import dataclass
@@ -40,6 +41,21 @@ ROW_PROPERTY = "mlptune_row"
 BASELINE_PROPERTY = "mlptune_baseline_file"
 REPLAY_CONFIGS = 3  # the search's best few configurations a baseline records and every check retrains
 REPLAY_SEEDS = 4  # training seeds per replayed configuration, at least (docs/verdict.md: the panel chose it)
+
+
+def a_core_is_free_for_the_replay(environ=os.environ, cores: int | None = None) -> bool:
+    """Whether the replay should train in a process of its own beside the search.
+
+    That pays when a core would otherwise idle. Under pytest-xdist with at least as many workers as
+    cores, every core already trains a search: a neighbour process then only adds a TensorFlow
+    start-up and contention (the gate under `-n 2` on 2 cores: 103-108 s of CPU after the search
+    against 119-135 s beside it, the same wall time). xdist sets PYTEST_XDIST_WORKER_COUNT in its
+    workers, and a pytest those start inherits it, rightly: it shares the same busy cores.
+    """
+    workers = environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return workers is None or not workers.isdigit() or int(workers) < cores
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +102,7 @@ class TuneFixture:
         self.searched = False  # both read by the plugin: a tuning test that checked nothing fails
         self.checked = False
         self._early_replay = None  # the baseline's replay, started beside the search (harness ReplayInBackground)
+        self._replayed_beside = None  # whether the check's replay ran beside the search (None: no replay)
 
     def search(self, *, create_model, data, space=None, epochs: int = 5, batch_size: int = 64,
                x0=None, n_initial_points: int | None = None, **options: Any):
@@ -211,7 +228,8 @@ class TuneFixture:
         return baseline, None
 
     def _start_replay_beside_search(self, *, create_model, data, epochs: int, batch_size: int, threads: int | None):
-        """The baseline's replay in a worker process, running while the search trains; None if it cannot.
+        """The baseline's replay in a worker process, running while the search trains; None if it cannot
+        or should not (no core to spare for it).
 
         A baseline that is missing, unusable or (as the check will find) not comparable leaves the
         replay to `check`, which then reports why; so does a `create_model` a worker cannot import.
@@ -220,6 +238,8 @@ class TuneFixture:
         from harness.replay import ReplayConfig, ReplayInBackground
         from harness.trial_runner import worker_problem
 
+        if not a_core_is_free_for_the_replay():
+            return None
         try:
             baseline = read_baseline(self.baseline_path)
         except BaselineError:
@@ -316,6 +336,7 @@ class TuneFixture:
         early, self._early_replay = self._early_replay, None
         if early is not None and early.configs == wanted:
             self.last_replay = early.result()
+            self._replayed_beside = True
             return self.last_replay
         if early is not None:
             early.cancel()
@@ -323,6 +344,7 @@ class TuneFixture:
             create_model=inputs.create_model, data=inputs.data, configs=wanted,
             epochs=inputs.epochs, batch_size=inputs.batch_size, trials_per_worker=inputs.trials_per_worker,
             threads=inputs.threads)
+        self._replayed_beside = False
         return self.last_replay
 
     def _fail(self, verdict: Verdict, result, *, seconds: float = 0.0) -> Verdict:
@@ -352,6 +374,7 @@ class TuneFixture:
             "replay_delta": replay.delta if replay else None, "replay_stderr": replay.stderr if replay else None,
             "replay_bound": replay.bound if replay else None,
             "replay_shape": f"{replay.configs}x{replay.seeds}" if replay else None,
+            "replay_beside_search": self._replayed_beside if replay else None,
             "calls": len(result.trials) if result else 0,  # None: failed before the search
             "seconds": round((result.wall_seconds if result else 0.0) + seconds, 1),
             "message": verdict.message,

@@ -1,6 +1,7 @@
 """The plugin's whole lifecycle, run as a user runs it: pytest in a subprocess, with and without xdist."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -32,7 +33,7 @@ def baseline_files(pytester):
 
 
 @pytest.mark.slow  # an end-to-end run: make test-slow
-def test_lifecycle(run, tuning_project):
+def test_lifecycle(run, tuning_project, monkeypatch):
     skipped = run()
     skipped.assert_outcomes(skipped=1)
     skipped.stdout.fnmatch_lines(["*mlptune: tune off*", "*needs --tune*"])
@@ -64,6 +65,8 @@ def test_lifecycle(run, tuning_project):
     assert {"python", "tensorflow", "keras", "numpy", "scikit-optimize", "platform"} <= set(stored["environment"])
     assert path.read_text().endswith("}\n") and '\n    "value"' in path.read_text()  # diff-friendly
 
+    # outside xdist the replay trains beside the search; below, as under `-n <cores>`, after it
+    monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)
     same = run("--tune", "--junitxml=report.xml", quality="bad")
     same.assert_outcomes(passed=1)
     same.stdout.fnmatch_lines(["*test_blobs.py::test_blobs[[]8]*+0.0000*ok*", "*1 tuning result within*"])
@@ -71,7 +74,8 @@ def test_lifecycle(run, tuning_project):
     assert properties["mlptune_verdict"] == "ok" and properties["mlptune_delta"] == "0.0000"
     assert properties["mlptune_best"] == properties["mlptune_baseline_best"] == f"{stored['search']['value']:.4f}"
     assert float(properties["mlptune_bound"]) == 0.05 and float(properties["mlptune_replay_bound"]) > 0
-    assert json.loads(properties["mlptune_row"])["status"] == "ok"
+    row = json.loads(properties["mlptune_row"])
+    assert row["status"] == "ok" and row["replay_beside_search"] is True
 
     unfailable = run("--tune", "-o", "tune_search_floor=1")  # a drop to 0 would pass: an error, not a pass
     unfailable.assert_outcomes(failed=1)
@@ -83,9 +87,12 @@ def test_lifecycle(run, tuning_project):
     other_budget.stdout.fnmatch_lines(["*is not comparable: n_calls 2 in the baseline, 3 now*--n-calls 2*"])
     other_budget.stdout.re_match_lines([r".*test_blobs\[8\].*\s+not-comparable\s+0\s+0\.0$"])
 
-    better = run("--tune")
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", str(os.cpu_count() or 1))
+    better = run("--tune", "--junitxml=better.xml")
     better.assert_outcomes(passed=1)
     better.stdout.fnmatch_lines(["*improved*", "*1 tuning result improved on the baseline*"])
+    row = json.loads(junit_properties(tuning_project.path / "better.xml", "test_blobs[8]")["mlptune_row"])
+    assert row["status"] == "improved" and row["replay_beside_search"] is False
 
 
 @pytest.mark.slow  # an end-to-end run: make test-slow
