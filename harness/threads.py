@@ -38,6 +38,11 @@ def pool_size_if_started(tf) -> int:
     from_environment = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
     if from_environment.isdigit() and int(from_environment) > 0:
         return int(from_environment)
+    return usable_cores()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS has one, else all of them)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from harness.threads import DEFAULT_THREADS
+from harness.threads import DEFAULT_THREADS, usable_cores
 from pytest_mlptune.baseline import (
     BaselineError,
     ReplayRecord,
@@ -54,7 +54,7 @@ def a_core_is_free_for_the_replay(environ=os.environ, cores: int | None = None) 
     """
     workers = environ.get("PYTEST_XDIST_WORKER_COUNT")
     if cores is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        cores = usable_cores()
     return workers is None or not workers.isdigit() or int(workers) < cores
 
 
