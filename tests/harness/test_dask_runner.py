@@ -143,11 +143,16 @@ def test_a_thread_drawing_from_the_global_random_does_not_change_a_trial(digits,
     assert (trial.score, trial.val_loss) == (expected.score, expected.val_loss)
 
 
-def test_an_unreachable_scheduler_is_a_one_line_error_within_10_s(digits, digits_model):
+def test_an_unreachable_scheduler_is_a_one_line_error_once_the_connect_timeout_is_over(digits, digits_model,
+                                                                                    monkeypatch):
+    # The shipped 8 s, and the whole CLI within 10 s, are test_cli.py's; here only that the timeout holds.
+    from harness import dask_runner
+
+    monkeypatch.setattr(dask_runner, "CONNECT_TIMEOUT", 1)
     started = time.monotonic()
-    with pytest.raises(InputError, match=r"cannot reach the Dask scheduler at tcp://127.0.0.1:9 within 8 s"):
+    with pytest.raises(InputError, match=r"cannot reach the Dask scheduler at tcp://127.0.0.1:9 within 1 s"):
         run_search(create_model=digits_model, data=digits, scheduler="tcp://127.0.0.1:9", **FAST)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 1 + 2
 
 
 def test_workers_with_other_versions_are_refused(digits, digits_model, monkeypatch):
