@@ -152,7 +152,7 @@ def test_an_unreachable_scheduler_is_a_one_line_error_once_the_connect_timeout_i
     started = time.monotonic()
     with pytest.raises(InputError, match=r"cannot reach the Dask scheduler at tcp://127.0.0.1:9 within 1 s"):
         run_search(create_model=digits_model, data=digits, scheduler="tcp://127.0.0.1:9", **FAST)
-    assert time.monotonic() - started < 1 + 2
+    assert time.monotonic() - started < 1 + 15  # far below Dask's own 30 s, with room for a loaded machine
 
 
 def test_workers_with_other_versions_are_refused(digits, digits_model, monkeypatch):
