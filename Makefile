@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN = $(VENV)/bin
 FASHION_MNIST = /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data tune test test-slow tune-gate panel panel-ci ci-after-test benchmarks matrix oldest-env oldest-gate
+.PHONY: setup data tune test test-slow tune-gate panel panel-ci ci-after-test benchmarks matrix oldest-gate
 
 setup: $(VENV)/.installed
 
@@ -67,10 +67,7 @@ $(TOX): $(VENV)/.installed
 matrix: setup data $(TOX)
 	$(TOX) run-parallel -p 2
 
-# The oldest supported TensorFlow's tuning gate against its own baselines (run by CI).
-# oldest-env only builds its environment, so CI can install it while other tests run.
-oldest-env: setup $(TOX)
-	$(TOX) run -e tf215-gate --notest
-
+# The oldest supported TensorFlow's tuning gate against its own baselines (CI runs it beside the
+# tests); tox builds its environment first if it has none.
 oldest-gate: setup data $(TOX)
 	$(TOX) run -e tf215-gate -- -n 2
