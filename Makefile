@@ -8,10 +8,16 @@ FASHION_MNIST = /usr/share/datasets/fashion-mnist
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# uv installs the same releases pip would pick, from PyPI, in about a fifth of pip's time on a
+# fresh machine (TensorFlow's wheel is most of it; docs/performance.md, "Setup with uv"). It is
+# a setup tool only: nothing imports it. Its range is the one tested here.
+UV = $(BIN)/uv
+$(UV):
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet "uv>=0.13,<0.14"
+
+$(VENV)/.installed: pyproject.toml | $(UV)
+	$(UV) pip install --quiet --python $(BIN)/python -e ".[test]"
 	touch $@
 
 # Debian's dataset-fashion-mnist holds the four IDX files; nothing is downloaded at run time.
@@ -61,8 +67,8 @@ benchmarks: setup data
 
 # The TensorFlow matrix (tox.ini): every version's suite and tuning gate, each in its own env.
 TOX = $(BIN)/tox
-$(TOX): $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet "tox>=4.20,<5"
+$(TOX): $(VENV)/.installed | $(UV)
+	$(UV) pip install --quiet --python $(BIN)/python "tox>=4.20,<5"
 
 matrix: setup data $(TOX)
 	$(TOX) run-parallel -p 2
