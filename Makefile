@@ -8,16 +8,18 @@ FASHION_MNIST = /usr/share/datasets/fashion-mnist
 
 setup: $(VENV)/.installed
 
-# uv installs the same releases pip would pick, from PyPI, in about a fifth of pip's time on a
+# uv installs the same releases pip would pick, from PyPI, in about half of pip's time on a
 # fresh machine (TensorFlow's wheel is most of it; docs/performance.md, "Setup with uv"). It is
-# a setup tool only: nothing imports it. Its range is the one tested here.
+# a setup tool only: nothing imports it. Its range is the one tested here. --compile-bytecode
+# because, unlike pip, uv writes no .pyc files by default, and where PYTHONDONTWRITEBYTECODE is
+# set (as on our CI machines) every process would compile TensorFlow's Python again on import.
 UV = $(BIN)/uv
 $(UV):
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "uv>=0.13,<0.14"
 
 $(VENV)/.installed: pyproject.toml | $(UV)
-	$(UV) pip install --quiet --python $(BIN)/python -e ".[test]"
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[test]"
 	touch $@
 
 # Debian's dataset-fashion-mnist holds the four IDX files; nothing is downloaded at run time.
@@ -68,7 +70,7 @@ benchmarks: setup data
 # The TensorFlow matrix (tox.ini): every version's suite and tuning gate, each in its own env.
 TOX = $(BIN)/tox
 $(TOX): $(VENV)/.installed | $(UV)
-	$(UV) pip install --quiet --python $(BIN)/python "tox>=4.20,<5"
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python "tox>=4.20,<5"
 
 matrix: setup data $(TOX)
 	$(TOX) run-parallel -p 2
