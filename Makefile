@@ -10,9 +10,10 @@ setup: $(VENV)/.installed
 
 # uv installs the same releases pip would pick, from PyPI, in about half of pip's time on a
 # fresh machine (TensorFlow's wheel is most of it; docs/performance.md, "Setup with uv"). It is
-# a setup tool only: nothing imports it. Its range is the one tested here. --compile-bytecode
-# because, unlike pip, uv writes no .pyc files by default, and where PYTHONDONTWRITEBYTECODE is
-# set (as on our CI machines) every process would compile TensorFlow's Python again on import.
+# a setup tool only: nothing imports it. Its range is the one tested here. It reads no pip.conf
+# (a private index goes in UV_DEFAULT_INDEX). --compile-bytecode because, unlike pip, uv writes
+# no .pyc files by default, and where PYTHONDONTWRITEBYTECODE is set (as on our CI machines)
+# every process would compile TensorFlow's Python again on import.
 UV = $(BIN)/uv
 $(UV):
 	$(PYTHON) -m venv $(VENV)
