@@ -8,19 +8,20 @@ FASHION_MNIST = /usr/share/datasets/fashion-mnist
 
 setup: $(VENV)/.installed
 
-# uv installs the same releases pip would pick, from PyPI, in about half of pip's time on a
+# uv installs the same releases pip would pick, from PyPI, in about 0.6x pip's time on a
 # fresh machine (TensorFlow's wheel is most of it; docs/performance.md, "Setup with uv"). It is
 # a setup tool only: nothing imports it. Its range is the one tested here. It reads no pip.conf
 # (a private index goes in UV_DEFAULT_INDEX). --compile-bytecode because, unlike pip, uv writes
 # no .pyc files by default, and where PYTHONDONTWRITEBYTECODE is set (as on our CI machines)
 # every process would compile TensorFlow's Python again on import.
 UV = $(BIN)/uv
+UV_INSTALL = $(UV) pip install --quiet --compile-bytecode --python $(BIN)/python
 $(UV):
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "uv>=0.13,<0.14"
 
 $(VENV)/.installed: pyproject.toml | $(UV)
-	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[test]"
+	$(UV_INSTALL) -e ".[test]"
 	touch $@
 
 # Debian's dataset-fashion-mnist holds the four IDX files; nothing is downloaded at run time.
@@ -70,8 +71,8 @@ benchmarks: setup data
 
 # The TensorFlow matrix (tox.ini): every version's suite and tuning gate, each in its own env.
 TOX = $(BIN)/tox
-$(TOX): $(VENV)/.installed | $(UV)
-	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python "tox>=4.20,<5"
+$(TOX): $(VENV)/.installed
+	$(UV_INSTALL) "tox>=4.20,<5"
 
 matrix: setup data $(TOX)
 	$(TOX) run-parallel -p 2
