@@ -10,7 +10,7 @@ the harness never imports it):
       threads               TensorFlow's intra-op pool, pinned in every process that trains
       dask_runner           or on Dask workers (each with a worker process of its own)
       replay                the best configurations retrained with other seeds
-      pruning               the rule that stops poor trials early (median of earlier trials)
+      pruning               the rule that stops poor trials early (a percentile of earlier trials)
       initial_design        the points trained before the Gaussian process steers (random or LHS)
     trial, model, space     one trial (train and score), the Keras model, the search space
     data                    Dataset, the built-in loaders, IDX files, the decoded cache
@@ -45,6 +45,7 @@ _EXPORTS = {
     "SearchBudget": "harness.search",
     "SearchAborted": "harness.search",
     "MedianStop": "harness.pruning",
+    "PercentileStop": "harness.pruning",
     "InputError": "harness.errors",
     "environment_key": "harness.environment",
 }

@@ -20,8 +20,8 @@ from typing import Any
 from harness.argument_types import parse_non_negative_int, parse_positive_float, parse_positive_int
 from harness.errors import InputError
 from harness.initial_design import INITIAL_DESIGNS, default_initial_points
+from harness.pruning import MEDIAN, every_epoch_but_the_last, format_epochs, parse_epochs, parse_rule
 from harness.pruning import RULES as PRUNE_RULES
-from harness.pruning import every_epoch_but_the_last, format_epochs, parse_epochs, parse_rule
 from harness.threads import DEFAULT_THREADS
 
 COMMANDS_GROUP = "mlptune.commands"
@@ -31,7 +31,8 @@ DEFAULT_TRIALS_PER_WORKER = 5  # Keras keeps ~11-15 MB per model: a worker lives
 TUNE_DEFAULTS = {
     "dataset": "fashion-mnist", "data_dir": None, "validate_on": "split", "train_size": None,
     "n_calls": 50, "epochs": 5, "batch_size": 64, "seed": 0, "prune": "median", "prune_after": None,
-    "initial_design": "random", "initial_points": 5, "threads": DEFAULT_THREADS,
+    "prune_percentile": None, "prune_min_trials": None, "initial_design": "random", "initial_points": 5,
+    "threads": DEFAULT_THREADS,
 }
 
 
@@ -79,9 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
                       "Q is part of the search: the same seed and Q give the same trials on any number of workers")
     tune.add_argument("--prune", choices=PRUNE_RULES,
                       help="median: stop a trial whose validation accuracy after a checked epoch is below the "
-                           "median of the earlier trials' there (default); none: train every trial fully")
+                           "median of the earlier trials' there (default); percentile: the same below the "
+                           "--prune-percentile; none: train every trial fully")
     tune.add_argument("--prune-after", metavar="EPOCHS",
-                      help="the epochs the prune rule checks, comma-separated (default: every epoch but the last)")
+                      help="the epochs the prune rule checks, comma-separated (default: every epoch but the "
+                           "last for median, 1 for percentile)")
+    tune.add_argument("--prune-percentile", type=float, metavar="P",
+                      help="the percentile rule's threshold, 0 < P < 100 (default 90: about the top tenth train on)")
+    tune.add_argument("--prune-min-trials", type=parse_positive_int, metavar="N",
+                      help="earlier trials that must have reached an epoch before it is checked "
+                           "(default 5 for median, 3 for percentile)")
     tune.add_argument("--initial-points", type=parse_positive_int, metavar="N",
                       help="at most N points drawn before the Gaussian process steers, after the blog's default "
                            "point (default 5; the blog's is 10); a fifth of --n-calls when that is fewer")
@@ -201,10 +209,9 @@ def run_tune(args: argparse.Namespace) -> int:
             run.close()
             raise
     else:
-        settings = RunSettings(**{**TUNE_DEFAULTS, **given})
-        if settings.prune != "none" and settings.prune_after is None:  # written down: resumes keep the rule
-            settings = replace(settings, prune_after=format_epochs(every_epoch_but_the_last(settings.epochs)))
-        _prune_rule(settings)  # a rule of none with epochs to check is refused before any folder is made
+        # the rule is written down in full, so a resume keeps it whatever later defaults are; a rule of
+        # none with settings is refused here, before any folder is made
+        settings = _settings_with_prune_rule(RunSettings(**{**TUNE_DEFAULTS, **given}))
         out = args.out or Path("runs") / f"{settings.dataset}-{datetime.now():%Y%m%d-%H%M%S}"
         if out.exists() or out.is_symlink():  # said before the data loads; creating it below is the real test
             raise InputError(f"run directory {out} already exists; resume it with --resume {out} or choose another --out")
@@ -301,7 +308,19 @@ def _describe_initial_design(settings) -> str:
 
 
 def _prune_rule(settings):
-    return parse_rule(settings.prune, parse_epochs(settings.prune_after) if settings.prune_after else None)
+    return parse_rule(settings.prune, parse_epochs(settings.prune_after) if settings.prune_after else None,
+                      percentile=settings.prune_percentile, min_trials=settings.prune_min_trials)
+
+
+def _settings_with_prune_rule(settings):
+    """The settings of a new run with the prune rule's defaults filled in (`mlptune tune`'s own for median)."""
+    if settings.prune == "median" and settings.prune_after is None:
+        settings = replace(settings, prune_after=format_epochs(every_epoch_but_the_last(settings.epochs)))
+    rule = _prune_rule(settings)
+    if rule is None or settings.prune == "median":  # the median's run.json reads as before the percentile rule
+        return settings
+    return replace(settings, prune_after=format_epochs(rule.after_epochs), prune_percentile=rule.percentile,
+                   prune_min_trials=rule.min_trials)
 
 
 def _describe_prune(settings) -> str:
@@ -309,7 +328,10 @@ def _describe_prune(settings) -> str:
     checked = [epoch for epoch in rule.after_epochs if epoch < settings.epochs] if rule is not None else []
     if not checked:  # no rule, or only checks at or after the last epoch, which are never made
         return ""
-    return f", median pruning after epoch {format_epochs(checked)}"
+    if rule.percentile == MEDIAN:
+        return f", median pruning after epoch {format_epochs(checked)}"
+    return (f", pruning below the {rule.percentile:g}th percentile after epoch {format_epochs(checked)} "
+            f"(once {rule.min_trials} trials reached it)")
 
 
 def _where(address) -> str:

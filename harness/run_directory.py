@@ -59,6 +59,8 @@ class RunSettings:
     trials_per_batch: int = 1
     prune: str = "none"  # the prune rule's name (harness.pruning.RULES)
     prune_after: str | None = None  # its checked epochs as given, "1,2"; None: the rule's default
+    prune_percentile: float | None = None  # the percentile rule's threshold; None: the rule's default
+    prune_min_trials: int | None = None  # earlier trials needed before a threshold; None: the rule's default
     initial_design: str = "random"  # harness.initial_design.INITIAL_DESIGNS
     initial_points: int = BLOG_INITIAL_POINTS  # at most this many drawn before the Gaussian process steers
     threads: int | None = DEFAULT_THREADS  # TensorFlow's intra-op pool (harness.threads); None: one per core
@@ -74,8 +76,10 @@ class RunSettings:
         names = {f.name for f in fields(cls)}
         # run folders from before batches ran one trial at a time, from before pruning pruned nothing, and
         # from before the initial points were a choice drew the blog's number at random, and from before
-        # the thread pool was pinned left TensorFlow one thread per core
-        raw = {"trials_per_batch": 1, "prune": "none", "prune_after": None, "initial_design": "random",
+        # the thread pool was pinned left TensorFlow one thread per core; those from before the
+        # percentile rule pruned with the median's own settings
+        raw = {"trials_per_batch": 1, "prune": "none", "prune_after": None, "prune_percentile": None,
+               "prune_min_trials": None, "initial_design": "random",
                "initial_points": BLOG_INITIAL_POINTS, "threads": None, **raw}
         unknown = set(raw) - names - {"schema", "data_fingerprint"}
         missing = names - set(raw)
@@ -90,6 +94,9 @@ class RunSettings:
             "seed": lambda v: _positive(v) or (type(v) is int and v == 0),
             "prune": lambda v: v in PRUNE_RULES,
             "prune_after": lambda v: v is None or _valid_epochs(v),
+            "prune_percentile": lambda v: v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                        and 0 < v < 100),
+            "prune_min_trials": lambda v: v is None or _positive(v),
             "initial_design": lambda v: v in INITIAL_DESIGNS,
             "initial_points": _positive,
             "threads": lambda v: v is None or _positive(v),

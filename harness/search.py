@@ -14,7 +14,7 @@ from harness.data.dataset import Dataset
 from harness.environment import environment
 from harness.errors import InputError
 from harness.initial_design import check_initial_design, default_initial_points
-from harness.pruning import MedianStop, projected_score
+from harness.pruning import PercentileStop, projected_score
 from harness.run_directory import InMemoryRun, RunDirectory
 from harness.space import (
     DEFAULT_POINT,
@@ -58,7 +58,7 @@ class SearchBudget:
     epochs: int
     batch_size: int
     trials_per_batch: int = 1
-    prune: MedianStop | None = None
+    prune: PercentileStop | None = None
     initial_design: str = "random"
     threads: int | None = DEFAULT_THREADS  # TensorFlow's intra-op pool; None: one thread per core
 
@@ -194,7 +194,7 @@ def run_search(
     trials_per_worker: int | None = None,
     trial_timeout: float | None = None,
     trials_per_batch: int | None = None,
-    prune: MedianStop | None = None,
+    prune: PercentileStop | None = None,
     initial_design: str = "random",
     threads: int | None = DEFAULT_THREADS,
     workers: int | None = None,
@@ -228,10 +228,11 @@ def run_search(
     `resume_trials` replays finished trials through ask/tell instead of training them again,
     which gives the same later points as an uninterrupted run.
 
-    `prune` (a `harness.pruning.MedianStop`) stops a trial after a checked epoch when its validation
-    accuracy is below the median of the earlier trials' there; such a trial is "pruned", never the
-    best, and the optimizer is told its score projected to the last epoch. The rule is part of the
-    budget. Without it the search is what it was, bit for bit.
+    `prune` (a `harness.pruning.PercentileStop`; `MedianStop` is the same class) stops a trial after a
+    checked epoch when its validation accuracy is below a percentile (the median unless told) of the
+    earlier trials' there; such a trial is "pruned", never the best, and the optimizer is told its
+    score projected to the last epoch. The rule is part of the budget. Without it the search is what
+    it was, bit for bit.
 
     `initial_design` "lhs" draws the initial points as a Latin hypercube instead of at random; it
     is part of the budget. `n_initial_points` (default: `default_initial_points`) counts the
@@ -262,8 +263,9 @@ def run_search(
         require_int("trials_per_worker", trials_per_worker, fix="give 1 or more, or None to train in this process")
     if trial_timeout is not None:
         require_seconds("trial_timeout", trial_timeout)
-    if prune is not None and not isinstance(prune, MedianStop):
-        raise InputError(f"prune must be a harness.pruning.MedianStop or None, got {type(prune).__name__}")
+    if prune is not None and not isinstance(prune, PercentileStop):
+        raise InputError(f"prune must be a harness.pruning.PercentileStop (or MedianStop) or None, "
+                         f"got {type(prune).__name__}")
     if acq_func not in ("EI", "PI", "LCB", "gp_hedge"):
         raise InputError(f"acq_func must be EI, PI, LCB or gp_hedge, got {acq_func!r}")
     check_initial_design(initial_design)
@@ -322,7 +324,7 @@ def _initial_points(space: list, *, x0: Sequence | None, n_initial_points: int |
 
 def planned_budget(*, space: Sequence | None = None, n_calls: int, epochs: int, batch_size: int,
                    x0: Sequence | None = None, n_initial_points: int | None = None, acq_func: str = "EI",
-                   trials_per_batch: int = 1, prune: MedianStop | None = None,
+                   trials_per_batch: int = 1, prune: PercentileStop | None = None,
                    initial_design: str = "random", threads: int | None = DEFAULT_THREADS) -> tuple[SearchBudget, str]:
     """The budget and space fingerprint `run_search` records for these arguments, before any trial.
 
@@ -360,7 +362,7 @@ class _SearchRequest:
     epochs: int
     batch_size: int
     trials_per_batch: int | None  # None: one per worker
-    prune: MedianStop | None
+    prune: PercentileStop | None
     initial_design: str
     threads: int | None
     tensorboard: bool

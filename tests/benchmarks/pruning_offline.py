@@ -4,7 +4,10 @@
 
 Each run's per-epoch validation accuracies come from `trials.jsonl` (a run with a prune rule keeps
 them) or else from its TensorBoard logs (`mlptune tune` writes one run per trial, validated after
-every epoch). The trials are replayed in order through each rule (`harness.pruning.MedianStop`,
+every epoch). A folder without `trials.jsonl` is read as the TensorBoard folder of the blog's own
+search (`tests.benchmarks.blog_search --logs DIR`), which trains every trial fully: its trials
+come from the logs alone, and since a log has no start time, a trial's first epoch is taken to
+last as long as the mean of its others. The trials are replayed in order through each rule (`harness.pruning.MedianStop`,
 the code the search runs), with the thresholds computed from the earlier trials as the search
 would have seen them, the pruned ones cut at the epoch they would have stopped at.
 
@@ -28,35 +31,65 @@ import statistics
 from dataclasses import replace
 from pathlib import Path
 
-from harness.pruning import MedianStop, projected_score
+from harness.pruning import MedianStop, PercentileStop, projected_score
 from harness.run_directory import CHECKPOINT_NAME, RESULTS_NAME, TENSORBOARD_NAME
-from harness.trial import PRUNED, Trial
+from harness.trial import OK, PRUNED, Trial
 
 RULES = {
     "median after epoch 1": MedianStop(after_epochs=(1,)),
     "median after epoch 2": MedianStop(after_epochs=(2,)),
     "median after epochs 1, 2": MedianStop(after_epochs=(1, 2)),
     "median after epochs 1-4": MedianStop(after_epochs=(1, 2, 3, 4)),
+    "median after epochs 1-4, 3 earlier trials": MedianStop(after_epochs=(1, 2, 3, 4), min_trials=3),
+    "75th percentile after epoch 1, 3 earlier trials": PercentileStop(percentile=75, min_trials=3),
+    "80th percentile after epoch 1, 3 earlier trials": PercentileStop(percentile=80, min_trials=3),
+    "90th percentile after epoch 1, 3 earlier trials": PercentileStop(percentile=90, min_trials=3),
+    "75th percentile after epochs 1-4, 3 earlier trials": PercentileStop(percentile=75, after_epochs=(1, 2, 3, 4),
+                                                                         min_trials=3),
 }
 
 
 def epoch_curves(run_dir: Path, trial: Trial) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """(validation accuracy after each epoch, seconds from the trial's start to each epoch's end)."""
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     from tensorflow import make_ndarray
 
     # the log's params are in JSON's sorted order, the folder's in the space's: find it by its index
     (folder,) = (run_dir / TENSORBOARD_NAME).glob(f"trial_{trial.index:03d}_*/validation")
-    events = EventAccumulator(str(folder), size_guidance={"tensors": 0})
-    events.Reload()
-    points = sorted(events.Tensors("epoch_accuracy"), key=lambda event: event.step)
+    points = _accuracies(folder)
     scores = tuple(float(make_ndarray(p.tensor_proto)) for p in points)
     last = points[-1].wall_time
     ends = tuple(trial.seconds - (last - p.wall_time) for p in points)
     return scores, ends
 
 
+def _accuracies(folder: Path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(folder), size_guidance={"tensors": 0})
+    events.Reload()
+    return sorted(events.Tensors("epoch_accuracy"), key=lambda event: event.step)
+
+
+def load_blog_logs(folder: Path) -> list[tuple[Trial, tuple[float, ...]]]:
+    """The blog search's trials from its TensorBoard folder: one `<name>_<call index>` run per call."""
+    from tensorflow import make_ndarray
+
+    loaded = []
+    for run in folder.iterdir():
+        points = _accuracies(run / "validation")
+        scores = tuple(float(make_ndarray(p.tensor_proto)) for p in points)
+        lengths = [later.wall_time - earlier.wall_time for earlier, later in zip(points, points[1:])]
+        lengths.insert(0, statistics.mean(lengths))
+        ends = tuple(sum(lengths[:epoch + 1]) for epoch in range(len(lengths)))
+        index = int(run.name.rsplit("_", 1)[1])
+        loaded.append((Trial(index=index, params={}, seed=0, status=OK, score=scores[-1], val_loss=None,
+                             seconds=ends[-1], epoch_scores=scores), ends))
+    return sorted(loaded, key=lambda pair: pair[0].index)
+
+
 def load_run(run_dir: Path) -> list[tuple[Trial, tuple[float, ...]]]:
+    if not (run_dir / CHECKPOINT_NAME).exists():
+        return load_blog_logs(run_dir)
     lines = (run_dir / CHECKPOINT_NAME).read_text().splitlines()
     trials = [Trial.from_json(json.loads(line)) for line in lines]
     loaded = []
@@ -105,8 +138,9 @@ def main() -> None:
           "best left / best | told - final score, mean abs (mean): partial / projected / penalty 0 |")
     print("|---|---|---|---|---|---|---|---|")
     for run_dir in args.run_dirs:
-        epochs = json.loads((run_dir / RESULTS_NAME).read_text())["budget"]["epochs"]
         run = load_run(run_dir)
+        results = run_dir / RESULTS_NAME
+        epochs = json.loads(results.read_text())["budget"]["epochs"] if results.exists() else len(run[0][0].epoch_scores)
         for name, rule in RULES.items():
             row = replay(run, rule, epochs)
             told = " / ".join(f"{mae:.3f} ({bias:+.3f})" if (mae, bias) else "-"

@@ -36,9 +36,14 @@ def assert_one_line_usage_error(run, message):
     (["tune", "--seed", "-3"], "--seed: expected a non-negative integer"),
     (["tune", "--frobnicate"], "unrecognized arguments: --frobnicate"),
     (["tune", "--prune", "hyperband"], "invalid choice: 'hyperband'"),
-    (["tune", "--prune", "none", "--prune-after", "1"], "prune epochs were given but the prune rule is none"),
+    (["tune", "--prune", "none", "--prune-after", "1"], "prune settings were given but the prune rule is none"),
     (["tune", "--prune-after", "1,x"], "prune epochs must be a comma-separated list of whole numbers, got '1,x'"),
     (["tune", "--prune-after", "0"], "prune epochs must be whole numbers >= 1, got [0]"),
+    (["tune", "--prune", "median", "--prune-percentile", "90"], "give --prune percentile for it"),
+    (["tune", "--prune", "percentile", "--prune-percentile", "100"], "prune percentile must be a number between 0"),
+    (["tune", "--prune", "percentile", "--prune-percentile", "x"], "--prune-percentile: invalid float value: 'x'"),
+    (["tune", "--prune", "none", "--prune-min-trials", "3"], "prune settings were given but the prune rule is none"),
+    (["tune", "--prune-min-trials", "0"], "--prune-min-trials: expected a positive integer, got '0'"),
     (["tune", "--initial-design", "sobol"], "invalid choice: 'sobol'"),
     (["tune", "--initial-points", "0"], "--initial-points: expected a positive integer, got '0'"),
     (["tune", "--threads", "-1"], "--threads: expected a non-negative integer, got '-1'"),
@@ -138,6 +143,16 @@ def test_poor_trials_are_pruned_by_default_and_the_best_is_a_full_budget_trial(t
     first_pruned = statuses.index("pruned")
     assert [(t["params"], t["score"]) for t in full["trials"][:first_pruned]] == \
         [(t["params"], t["score"]) for t in results["trials"][:first_pruned]]
+
+    top = mlptune("tune", *args, "--n-calls", "5", "--prune", "percentile", "--prune-percentile", "75",
+                  "--out", "top", cwd=tmp_path)
+    assert top.returncode == 0, top.stderr
+    assert "pruning below the 75th percentile after epoch 1 (once 3 trials reached it)" in top.stdout
+    settings = json.loads((tmp_path / "top" / "run.json").read_text())  # written in full: a resume keeps the rule
+    assert (settings["prune"], settings["prune_after"], settings["prune_percentile"], settings["prune_min_trials"]) == \
+        ("percentile", "1", 75.0, 3)
+    assert json.loads((tmp_path / "top" / "results.json").read_text())["budget"]["prune"] == \
+        {"rule": "percentile", "percentile": 75.0, "after_epochs": [1], "min_trials": 3}
 
 
 def _start(args, cwd):

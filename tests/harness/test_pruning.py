@@ -3,7 +3,7 @@
 import pytest
 
 from harness.errors import InputError
-from harness.pruning import MedianStop, every_epoch_but_the_last, parse_epochs, parse_rule, projected_score
+from harness.pruning import MedianStop, PercentileStop, every_epoch_but_the_last, parse_epochs, parse_rule, projected_score
 from harness.search import objective, run_search
 from harness.trial import FAILED, OK, PRUNED, Trial, TrialFormatError, run_trial
 
@@ -17,6 +17,22 @@ def trial(index, scores, status=OK):
 def test_threshold_is_the_median_of_earlier_scores_at_each_checked_epoch():
     earlier = [trial(0, [0.5, 0.6, 0.7]), trial(1, [0.2, 0.3, 0.4]), trial(2, [0.8, 0.85, 0.9])]
     assert MedianStop(after_epochs=(1, 2), min_trials=3).thresholds(earlier, epochs=3) == {1: 0.5, 2: 0.6}
+
+
+def test_a_percentile_rule_interpolates_between_the_nearest_earlier_scores():
+    earlier = [trial(0, [0.5, 0.6, 0.7]), trial(1, [0.2, 0.3, 0.4]), trial(2, [0.8, 0.85, 0.9])]
+    # sorted epoch-1 scores 0.2, 0.5, 0.8: the 90th percentile lies 0.8 of the way from 0.5 to 0.8
+    assert PercentileStop(percentile=90, min_trials=3).thresholds(earlier, epochs=3) == {1: pytest.approx(0.74)}
+    assert PercentileStop(percentile=50, after_epochs=(1, 2), min_trials=3).thresholds(earlier, epochs=3) == \
+        MedianStop(after_epochs=(1, 2), min_trials=3).thresholds(earlier, epochs=3)
+
+
+def test_the_median_is_the_percentile_rule_at_50_and_keeps_its_old_record():
+    assert MedianStop is PercentileStop and MedianStop() == PercentileStop(percentile=50)
+    # a baseline or run recorded with the median rule must still compare equal
+    assert MedianStop(after_epochs=(1, 2)).to_json() == {"rule": "median", "after_epochs": [1, 2], "min_trials": 5}
+    assert PercentileStop(percentile=90, min_trials=3).to_json() == \
+        {"rule": "percentile", "percentile": 90.0, "after_epochs": [1], "min_trials": 3}
 
 
 def test_no_threshold_until_enough_trials_reached_the_epoch():
@@ -49,8 +65,14 @@ def test_full_budget_and_failed_trials_are_told_as_before():
 
 
 @pytest.mark.parametrize(("call", "message"), [
-    (lambda: parse_rule("hyperband"), "unknown prune rule 'hyperband'; give one of none, median"),
+    (lambda: parse_rule("hyperband"), "unknown prune rule 'hyperband'; give one of none, median, percentile"),
     (lambda: parse_rule("none", [1]), "the prune rule is none"),
+    (lambda: parse_rule("none", min_trials=3), "the prune rule is none"),
+    (lambda: parse_rule("median", percentile=90), "give --prune percentile for it"),
+    (lambda: PercentileStop(percentile=100), "between 0 and 100"),
+    (lambda: PercentileStop(percentile=0), "between 0 and 100"),
+    (lambda: PercentileStop(percentile=True), "between 0 and 100"),
+    (lambda: PercentileStop(percentile=float("nan")), "between 0 and 100"),
     (lambda: parse_epochs("1,x"), "comma-separated list of whole numbers, got '1,x'"),
     (lambda: parse_epochs("0"), r"prune epochs must be whole numbers >= 1, got \[0\]"),
     (lambda: MedianStop(min_trials=0), "at least 1 earlier trial"),
@@ -65,6 +87,11 @@ def test_rule_names_and_epochs_parse():
     assert parse_rule("median") == MedianStop(after_epochs=(1,))
     assert parse_rule("median", parse_epochs("2,1,2")).to_json() == {"rule": "median", "after_epochs": [1, 2],
                                                                      "min_trials": 5}
+    # the percentile rule's own defaults, each one replaced when given
+    assert parse_rule("percentile") == PercentileStop(percentile=90, after_epochs=(1,), min_trials=3)
+    assert parse_rule("percentile", [1, 2], percentile=75, min_trials=4) == \
+        PercentileStop(percentile=75, after_epochs=(1, 2), min_trials=4)
+    assert parse_rule("median", min_trials=3) == MedianStop(min_trials=3)
 
 
 def test_mlptune_tune_checks_every_epoch_but_the_last_by_default():
@@ -99,8 +126,9 @@ def test_a_trial_below_the_threshold_stops_there_and_one_above_trains_the_same_m
     assert stopped.epoch_scores == watched.epoch_scores[:2] and stopped.score == watched.epoch_scores[1]
 
 
-def test_a_pruned_search_is_determined_by_its_seed_and_its_best_is_a_full_budget_trial(digits, digits_model):
-    rule = MedianStop(after_epochs=(1, 2), min_trials=2)
+@pytest.mark.parametrize("rule", [MedianStop(after_epochs=(1, 2), min_trials=2),
+                                  PercentileStop(percentile=90, after_epochs=(1,), min_trials=2)], ids=["median", "p90"])
+def test_a_pruned_search_is_determined_by_its_seed_and_its_best_is_a_full_budget_trial(digits, digits_model, rule):
     first = run_search(create_model=digits_model, data=digits, n_calls=7, seed=4, epochs=3, prune=rule)
     again = run_search(create_model=digits_model, data=digits, n_calls=7, seed=4, epochs=3, prune=rule)
 
@@ -113,4 +141,4 @@ def test_a_pruned_search_is_determined_by_its_seed_and_its_best_is_a_full_budget
     for index, t in enumerate(first.trials):
         if t.pruned:
             threshold = rule.thresholds(first.trials[:index], epochs=3)[len(t.epoch_scores)]
-            assert t.score < threshold  # stopped only where it was below the earlier trials' median
+            assert t.score < threshold  # stopped only where it was below the earlier trials' percentile

@@ -206,7 +206,8 @@ def test_the_lock_file_is_not_followed_through_a_symlink(tmp_path):
 
 
 def test_a_run_folder_from_before_pruning_resumes_without_it_and_a_bad_rule_is_refused():
-    old = {k: v for k, v in SETTINGS.to_json().items() if k not in ("prune", "prune_after")}
+    old = {k: v for k, v in SETTINGS.to_json().items()
+           if k not in ("prune", "prune_after", "prune_percentile", "prune_min_trials")}
     assert RunSettings.from_json(old).prune == "none"  # it trained every trial fully: resuming must too
     before_designs = {k: v for k, v in SETTINGS.to_json().items() if k not in ("initial_design", "initial_points")}
     resumed = RunSettings.from_json(before_designs)
@@ -217,6 +218,12 @@ def test_a_run_folder_from_before_pruning_resumes_without_it_and_a_bad_rule_is_r
         RunSettings.from_json({**SETTINGS.to_json(), "initial_design": "sobol"})
     pruned = {**SETTINGS.to_json(), "prune": "median", "prune_after": "1,2"}
     assert RunSettings.from_json(pruned).prune_after == "1,2"
-    for bad in ({**pruned, "prune": "hyperband"}, {**pruned, "prune_after": "0"}, {**pruned, "prune_after": 1}):
+    before_percentiles = {k: v for k, v in pruned.items() if k not in ("prune_percentile", "prune_min_trials")}
+    assert RunSettings.from_json(before_percentiles) == RunSettings.from_json(pruned)  # the median's own settings
+    top_tenth = {**pruned, "prune": "percentile", "prune_after": "1", "prune_percentile": 90.0, "prune_min_trials": 3}
+    assert RunSettings.from_json(top_tenth).prune_percentile == 90.0
+    for bad in ({**pruned, "prune": "hyperband"}, {**pruned, "prune_after": "0"}, {**pruned, "prune_after": 1},
+                {**top_tenth, "prune_percentile": 100}, {**top_tenth, "prune_percentile": "90"},
+                {**top_tenth, "prune_min_trials": 0}, {**top_tenth, "prune_min_trials": 2.5}):
         with pytest.raises(ValueError, match="prune"):
             RunSettings.from_json(bad)
