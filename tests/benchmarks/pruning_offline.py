@@ -7,9 +7,10 @@ them) or else from its TensorBoard logs (`mlptune tune` writes one run per trial
 every epoch). A folder without `trials.jsonl` is read as the TensorBoard folder of the blog's own
 search (`tests.benchmarks.blog_search --logs DIR`), which trains every trial fully: its trials
 come from the logs alone, and since a log has no start time, a trial's first epoch is taken to
-last as long as the mean of its others. The trials are replayed in order through each rule (`harness.pruning.MedianStop`,
-the code the search runs), with the thresholds computed from the earlier trials as the search
-would have seen them, the pruned ones cut at the epoch they would have stopped at.
+last as long as the mean of its others. The trials are replayed in order through each rule
+(`harness.pruning.PercentileStop`, the code the search runs), with the thresholds computed from
+the earlier trials as the search would have seen them, the pruned ones cut at the epoch they
+would have stopped at.
 
 For each rule: the trials it stops, the training time it saves (a trial's time up to an epoch is
 read from the epoch end times TensorBoard logged), whether it would have stopped the run's best
