@@ -20,7 +20,15 @@ from typing import Any
 from harness.argument_types import parse_non_negative_int, parse_positive_float, parse_positive_int
 from harness.errors import InputError
 from harness.initial_design import INITIAL_DESIGNS, default_initial_points
-from harness.pruning import MEDIAN, every_epoch_but_the_last, format_epochs, parse_epochs, parse_rule
+from harness.pruning import (
+    MEDIAN,
+    PERCENTILE_DEFAULTS,
+    MedianStop,
+    every_epoch_but_the_last,
+    format_epochs,
+    parse_epochs,
+    parse_rule,
+)
 from harness.pruning import RULES as PRUNE_RULES
 from harness.threads import DEFAULT_THREADS
 
@@ -86,10 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the epochs the prune rule checks, comma-separated (default: every epoch but the "
                            "last for median, 1 for percentile)")
     tune.add_argument("--prune-percentile", type=float, metavar="P",
-                      help="the percentile rule's threshold, 0 < P < 100 (default 90: about the top tenth train on)")
+                      help=f"the percentile rule's threshold, 0 < P < 100 (default "
+                           f"{PERCENTILE_DEFAULTS['percentile']:g}: about the top tenth train on)")
     tune.add_argument("--prune-min-trials", type=parse_positive_int, metavar="N",
-                      help="earlier trials that must have reached an epoch before it is checked "
-                           "(default 5 for median, 3 for percentile)")
+                      help=f"earlier trials that must have reached an epoch before it is checked (default "
+                           f"{MedianStop().min_trials} for median, {PERCENTILE_DEFAULTS['min_trials']} for percentile)")
     tune.add_argument("--initial-points", type=parse_positive_int, metavar="N",
                       help="at most N points drawn before the Gaussian process steers, after the blog's default "
                            "point (default 5; the blog's is 10); a fifth of --n-calls when that is fewer")

@@ -28,7 +28,7 @@ from harness.atomic import atomic_path, fsync_directory, write_json_atomic, writ
 from harness.errors import InputError
 from harness.initial_design import BLOG_INITIAL_POINTS, INITIAL_DESIGNS
 from harness.pruning import RULES as PRUNE_RULES
-from harness.pruning import parse_epochs
+from harness.pruning import PercentileStop, parse_epochs
 from harness.threads import DEFAULT_THREADS
 from harness.trial import Trial, TrialFormatError
 
@@ -94,8 +94,7 @@ class RunSettings:
             "seed": lambda v: _positive(v) or (type(v) is int and v == 0),
             "prune": lambda v: v in PRUNE_RULES,
             "prune_after": lambda v: v is None or _valid_epochs(v),
-            "prune_percentile": lambda v: v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)
-                                                        and 0 < v < 100),
+            "prune_percentile": lambda v: v is None or _valid_percentile(v),
             "prune_min_trials": lambda v: v is None or _positive(v),
             "initial_design": lambda v: v in INITIAL_DESIGNS,
             "initial_points": _positive,
@@ -109,6 +108,14 @@ class RunSettings:
 
 def _positive(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, int) and value >= 1
+
+
+def _valid_percentile(value: Any) -> bool:
+    try:
+        PercentileStop(percentile=value)  # the rule's own range check, not a copy of it
+    except InputError:
+        return False
+    return True
 
 
 def _valid_epochs(text: Any) -> bool:

@@ -27,6 +27,7 @@ would cost, not where a pruned search would end.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 from dataclasses import replace
@@ -52,36 +53,31 @@ RULES = {
 
 def epoch_curves(run_dir: Path, trial: Trial) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """(validation accuracy after each epoch, seconds from the trial's start to each epoch's end)."""
-    from tensorflow import make_ndarray
-
     # the log's params are in JSON's sorted order, the folder's in the space's: find it by its index
     (folder,) = (run_dir / TENSORBOARD_NAME).glob(f"trial_{trial.index:03d}_*/validation")
-    points = _accuracies(folder)
-    scores = tuple(float(make_ndarray(p.tensor_proto)) for p in points)
-    last = points[-1].wall_time
-    ends = tuple(trial.seconds - (last - p.wall_time) for p in points)
+    scores, wall_times = accuracy_log(folder)
+    ends = tuple(trial.seconds - (wall_times[-1] - wall) for wall in wall_times)
     return scores, ends
 
 
-def _accuracies(folder: Path):
+def accuracy_log(folder: Path) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(validation accuracy after each epoch, the wall time it was logged at) from a TensorBoard folder."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorflow import make_ndarray
 
     events = EventAccumulator(str(folder), size_guidance={"tensors": 0})
     events.Reload()
-    return sorted(events.Tensors("epoch_accuracy"), key=lambda event: event.step)
+    points = sorted(events.Tensors("epoch_accuracy"), key=lambda event: event.step)
+    return tuple(float(make_ndarray(p.tensor_proto)) for p in points), tuple(p.wall_time for p in points)
 
 
 def load_blog_logs(folder: Path) -> list[tuple[Trial, tuple[float, ...]]]:
     """The blog search's trials from its TensorBoard folder: one `<name>_<call index>` run per call."""
-    from tensorflow import make_ndarray
-
     loaded = []
     for run in folder.iterdir():
-        points = _accuracies(run / "validation")
-        scores = tuple(float(make_ndarray(p.tensor_proto)) for p in points)
-        lengths = [later.wall_time - earlier.wall_time for earlier, later in zip(points, points[1:])]
-        lengths.insert(0, statistics.mean(lengths))
-        ends = tuple(sum(lengths[:epoch + 1]) for epoch in range(len(lengths)))
+        scores, wall_times = accuracy_log(run / "validation")
+        lengths = [later - earlier for earlier, later in zip(wall_times, wall_times[1:])]
+        ends = tuple(itertools.accumulate([statistics.mean(lengths), *lengths]))  # epoch 1: as long as the others
         index = int(run.name.rsplit("_", 1)[1])
         loaded.append((Trial(index=index, params={}, seed=0, status=OK, score=scores[-1], val_loss=None,
                              seconds=ends[-1], epoch_scores=scores), ends))
