@@ -31,10 +31,10 @@ from harness.pruning import (
 )
 from harness.pruning import RULES as PRUNE_RULES
 from harness.threads import DEFAULT_THREADS
+from harness.trial_runner import DEFAULT_TRIALS_PER_WORKER
 
 COMMANDS_GROUP = "mlptune.commands"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-DEFAULT_TRIALS_PER_WORKER = 5  # Keras keeps ~11-15 MB per model: a worker lives 5 trials, then gives it back
 
 TUNE_DEFAULTS = {
     "dataset": "fashion-mnist", "data_dir": None, "validate_on": "split", "train_size": None,

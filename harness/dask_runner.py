@@ -45,8 +45,7 @@ from harness.data.dataset import Dataset
 from harness.errors import InputError
 from harness.threads import DEFAULT_THREADS, check_threads
 from harness.trial import FAILED, Trial
-
-DEFAULT_TRIALS_PER_WORKER = 5  # trials per trial process before it is replaced (memory), as in `mlptune tune`
+from harness.trial_runner import DEFAULT_TRIALS_PER_WORKER, WorkerProcessRunner
 
 CONNECT_TIMEOUT = 8  # seconds: an unreachable scheduler is an error well within 10 s
 DASK_CONFIG = {
@@ -125,8 +124,6 @@ _TRIAL_PROCESSES: dict[str, Any] = {}  # on a Dask worker: the trial process of 
 def _run_trial_task(*, token, create_model, data, epochs, batch_size, trials_per_worker, trial_timeout, threads,
                     params, index, seed, log_dir, beat, stop_below=None) -> tuple:
     """On a Dask worker: one trial in this worker's trial process; the model's bytes if it beat `beat`."""
-    from harness.trial_runner import WorkerProcessRunner
-
     runner = _TRIAL_PROCESSES.get(token)
     if runner is None:
         for other in list(_TRIAL_PROCESSES):  # a search that ended without closing (its driver died)

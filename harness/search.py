@@ -248,7 +248,8 @@ def run_search(
     parallel on an embedded Dask LocalCluster of N worker processes; `scheduler`
     (tcp://HOST:PORT) or `scheduler_file` on an existing Dask cluster. q then defaults to the
     number of workers (otherwise 1). On Dask each worker trains in a trial process of its own,
-    replaced every `trials_per_worker` trials (default 5), so `create_model` must be importable
+    replaced every `trials_per_worker` trials (default
+    `harness.trial_runner.DEFAULT_TRIALS_PER_WORKER`, 25), so `create_model` must be importable
     by name there too.
     """
     space = validate_space(REFERENCE_SPACE if space is None else space)

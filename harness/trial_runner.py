@@ -28,6 +28,17 @@ from harness.errors import InputError
 from harness.threads import DEFAULT_THREADS, check_threads, environment_for_workers, pin_threads
 from harness.trial import FAILED, Trial, run_trial
 
+DEFAULT_TRIALS_PER_WORKER = 25
+"""Trials a worker process trains before it is replaced, where workers are the default (`mlptune tune`, Dask).
+
+Keras keeps about 11-15 MB per built model, so a worker grows with every trial until it is
+replaced, and each replacement imports TensorFlow again: several seconds of CPU, which a search
+pinned to one core pays in full while its trial trains. Replaced every 5 trials (the default until
+2026-12-05), a 50-call search on one core took 1.16x the wall time of the same trials trained
+in-process; every 25 trials, one replacement per 50 calls, and at most about 25 models' worth of
+memory per worker (docs/performance.md, "Fewer worker start-ups").
+"""
+
 
 class TrialRunner(Protocol):
     """What the search loop asks of a place where trials run, one trial at a time.

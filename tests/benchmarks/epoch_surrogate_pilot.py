@@ -36,7 +36,7 @@ class EpochAwareOptimizer:
     """scikit-optimize's ask/tell, with a Gaussian process over (point, epoch).
 
     `initial` is the search's usual skopt `Optimizer`: it draws the initial points (so they are the
-    same as with `projected`) and its random state draws the candidate points afterwards. Asking
+    same as in the plain search) and its random state draws the candidate points afterwards. Asking
     scores `n_points` random candidates at the last epoch and returns the best by `acq_func`; a
     batch of q points is asked with the constant liar (each asked point told the best objective so
     far at the last epoch before the next is asked), as skopt's `cl_min`.
