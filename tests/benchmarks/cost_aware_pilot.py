@@ -22,6 +22,7 @@ import sys
 
 import harness.search
 from harness.model import trainable_parameter_count
+from tests.benchmarks.pilot_cli import add_mlptune_arguments, run_mlptune
 
 
 def patch_search(*, offset: float, input_size: int, classes: int, exponent: float = 1.0) -> None:
@@ -48,13 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exponent", type=float, default=1.0, help="tell the cost to this power (1: plain EIps)")
     parser.add_argument("--input-size", type=int, default=784)
     parser.add_argument("--classes", type=int, default=10)
-    parser.add_argument("mlptune", nargs=argparse.REMAINDER, help="-- then mlptune's own arguments")
+    add_mlptune_arguments(parser)
     args = parser.parse_args(argv)
     patch_search(offset=args.offset, input_size=args.input_size, classes=args.classes, exponent=args.exponent)
-    from harness.cli import main as mlptune
-
-    sys.argv = ["mlptune", *[a for a in args.mlptune if a != "--"]]
-    return mlptune()
+    return run_mlptune(args.mlptune)
 
 
 if __name__ == "__main__":

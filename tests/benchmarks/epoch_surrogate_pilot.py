@@ -30,6 +30,7 @@ import numpy as np
 
 import harness.search
 from harness.trial import Trial
+from tests.benchmarks.pilot_cli import add_mlptune_arguments, run_mlptune
 
 
 class EpochAwareOptimizer:
@@ -199,13 +200,10 @@ def patch_search() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mlptune", nargs=argparse.REMAINDER, help="-- then mlptune's own arguments")
+    add_mlptune_arguments(parser)
     args = parser.parse_args(argv)
     patch_search()
-    from harness.cli import main as mlptune
-
-    sys.argv = ["mlptune", *[a for a in args.mlptune if a != "--"]]
-    return mlptune()
+    return run_mlptune(args.mlptune)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import argparse
 import sys
 
 import harness.search
+from tests.benchmarks.pilot_cli import add_mlptune_arguments, run_mlptune
 
 
 def patch_search(*, xi: float) -> None:
@@ -33,13 +34,10 @@ def patch_search(*, xi: float) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--xi", type=float, required=True, help="EI's exploration margin (gp_minimize's is 0.01)")
-    parser.add_argument("mlptune", nargs=argparse.REMAINDER, help="-- then mlptune's own arguments")
+    add_mlptune_arguments(parser)
     args = parser.parse_args(argv)
     patch_search(xi=args.xi)
-    from harness.cli import main as mlptune
-
-    sys.argv = ["mlptune", *[a for a in args.mlptune if a != "--"]]
-    return mlptune()
+    return run_mlptune(args.mlptune)
 
 
 if __name__ == "__main__":
