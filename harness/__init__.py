@@ -13,6 +13,7 @@ the harness never imports it):
       pruning               the rule that stops poor trials early (a percentile of earlier trials)
       initial_design        the points trained before the Gaussian process steers (random or LHS)
     trial, model, space     one trial (train and score), the Keras model, the search space
+      training_batches      the shuffled batches a trial trains on (tf.data, not autotuned)
     data                    Dataset, the built-in loaders, IDX files, the decoded cache
     environment, errors, atomic, argument_types, native_logs, plots   small helpers
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from harness.data.dataset import Dataset
+from harness.training_batches import training_batches
 
 OK = "ok"
 FAILED = "failed"
@@ -176,10 +177,13 @@ def run_trial(
         callbacks = [scoring]  # first: the callbacks after it (TensorBoard, History) see its val_ scores
         if log_dir is not None:
             callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False))
-        history = model.fit(
-            data.x_train, data.y_train, epochs=epochs, batch_size=batch_size,
-            shuffle=True, verbose=0, callbacks=callbacks,
-        ).history
+        batches = training_batches(data, batch_size=batch_size)
+        if batches is None:
+            history = model.fit(data.x_train, data.y_train, epochs=epochs, batch_size=batch_size,
+                                shuffle=True, verbose=0, callbacks=callbacks).history
+        else:  # the same batches, without the wait at every epoch boundary (harness.training_batches)
+            history = model.fit(batches, epochs=epochs, shuffle=False,  # each epoch's batches come shuffled
+                                verbose=0, callbacks=callbacks).history
         if log_dir is not None:
             _write_hparams(log_dir, params, trial_id=log_dir.name)
         if not scoring.scores:
