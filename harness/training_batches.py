@@ -23,19 +23,21 @@ def training_batches(data: Dataset, *, batch_size: int) -> Any | None:
     None (Keras 2, as TensorFlow 2.15 bundles, or a Keras without the array adapter) means:
     give `fit` the arrays, as before; only the time differs.
     """
-    try:
-        from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
-    except ImportError:
-        return None
     import tensorflow as tf
 
-    adapter = ArrayDataAdapter(data.x_train, data.y_train, batch_size=batch_size, shuffle=True)
-    batches = adapter.get_tf_dataset()
+    try:  # a private module of Keras 3: any Keras that lays it out otherwise trains from the arrays
+        from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+
+        adapter = ArrayDataAdapter(data.x_train, data.y_train, batch_size=batch_size, shuffle=True)
+        batches = adapter.get_tf_dataset()
+        count = adapter.num_batches
+    except (ImportError, AttributeError, TypeError):
+        return None
     options = tf.data.Options()
     options.autotune.enabled = False
     # the count `fit` would know from the arrays: it ends each epoch on it, as with arrays, instead of
     # running into the end of the data and warning that it did
-    return batches.with_options(options).apply(tf.data.experimental.assert_cardinality(adapter.num_batches))
+    return batches.with_options(options).apply(tf.data.experimental.assert_cardinality(count))
 
 
 __all__ = ["training_batches"]

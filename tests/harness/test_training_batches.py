@@ -42,3 +42,15 @@ def test_without_the_array_adapter_a_trial_trains_from_the_arrays(digits, digits
     trial, model = run_trial(create_model=digits_model, params=PARAMS, data=digits, index=0, seed=8, epochs=1,
                              batch_size=64)
     assert trial.ok and model is not None
+
+
+@pytest.mark.skipif(not KERAS_3, reason="Keras 2 has no array adapter to replace")
+def test_an_array_adapter_laid_out_otherwise_leaves_the_arrays_to_fit(digits, monkeypatch):
+    from keras.src.trainers.data_adapters import array_data_adapter
+
+    class Otherwise:  # a Keras whose private adapter lost the method this module borrows
+        def __init__(self, *args, **kwargs):
+            pass
+
+    monkeypatch.setattr(array_data_adapter, "ArrayDataAdapter", Otherwise)
+    assert training_batches(digits, batch_size=64) is None
