@@ -177,13 +177,12 @@ def run_trial(
         callbacks = [scoring]  # first: the callbacks after it (TensorBoard, History) see its val_ scores
         if log_dir is not None:
             callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False))
+        # the same batches either way; Keras's own pipeline made from the arrays waits at every epoch
+        # boundary (harness.training_batches), and batches come shuffled, so fit must not shuffle them
         batches = training_batches(data, batch_size=batch_size)
-        if batches is None:
-            history = model.fit(data.x_train, data.y_train, epochs=epochs, batch_size=batch_size,
-                                shuffle=True, verbose=0, callbacks=callbacks).history
-        else:  # the same batches, without the wait at every epoch boundary (harness.training_batches)
-            history = model.fit(batches, epochs=epochs, shuffle=False,  # each epoch's batches come shuffled
-                                verbose=0, callbacks=callbacks).history
+        training_data = (dict(x=data.x_train, y=data.y_train, batch_size=batch_size, shuffle=True) if batches is None
+                         else dict(x=batches, shuffle=False))
+        history = model.fit(**training_data, epochs=epochs, verbose=0, callbacks=callbacks).history
         if log_dir is not None:
             _write_hparams(log_dir, params, trial_id=log_dir.name)
         if not scoring.scores:
