@@ -14,6 +14,7 @@ the harness never imports it):
       initial_design        the points trained before the Gaussian process steers (random or LHS)
     trial, model, space     one trial (train and score), the Keras model, the search space
       training_batches      the shuffled batches a trial trains on (tf.data, not autotuned)
+      fused_adam            the model's Adam update as one TensorFlow kernel (Keras 3)
     data                    Dataset, the built-in loaders, IDX files, the decoded cache
     environment, errors, atomic, argument_types, native_logs, plots   small helpers
 
