@@ -39,35 +39,32 @@ def fuse_adam_update(optimizer: Any) -> bool:
         return False
     if type(optimizer) is not keras.optimizers.Adam or optimizer.amsgrad:
         return False
-    stock_update_step = optimizer.update_step
-    optimizer.update_step = types.MethodType(_fused_update_step(stock_update_step), optimizer)
+    optimizer.update_step = types.MethodType(_fused_update_step, optimizer)
     return True
 
 
-def _fused_update_step(stock_update_step):
-    def update_step(self, gradient, variable, learning_rate):
-        import tensorflow as tf
+def _fused_update_step(self, gradient, variable, learning_rate):
+    import tensorflow as tf
 
-        if isinstance(gradient, tf.IndexedSlices) or not hasattr(variable, "handle"):
-            return stock_update_step(gradient, variable, learning_rate)
-        dtype = variable.dtype
-        # the bias-correction powers as Keras computes them, in the variable's dtype
-        local_step = tf.cast(self.iterations + 1, dtype)
-        index = self._get_variable_index(variable)
-        return tf.raw_ops.ResourceApplyAdam(
-            var=variable.handle,
-            m=self._momentums[index].handle,
-            v=self._velocities[index].handle,
-            beta1_power=tf.pow(tf.cast(self.beta_1, dtype), local_step),
-            beta2_power=tf.pow(tf.cast(self.beta_2, dtype), local_step),
-            lr=tf.cast(learning_rate, dtype),
-            beta1=tf.cast(self.beta_1, dtype),
-            beta2=tf.cast(self.beta_2, dtype),
-            epsilon=tf.cast(self.epsilon, dtype),
-            grad=tf.cast(gradient, dtype),
-        )
-
-    return update_step
+    if isinstance(gradient, tf.IndexedSlices) or not hasattr(variable, "handle"):
+        # Keras's own update; the class's, since only the instance is patched (and it is exactly Adam)
+        return type(self).update_step(self, gradient, variable, learning_rate)
+    dtype = variable.dtype
+    # the bias-correction powers as Keras computes them, in the variable's dtype
+    local_step = tf.cast(self.iterations + 1, dtype)
+    index = self._get_variable_index(variable)
+    return tf.raw_ops.ResourceApplyAdam(
+        var=variable.handle,
+        m=self._momentums[index].handle,
+        v=self._velocities[index].handle,
+        beta1_power=tf.pow(tf.cast(self.beta_1, dtype), local_step),
+        beta2_power=tf.pow(tf.cast(self.beta_2, dtype), local_step),
+        lr=tf.cast(learning_rate, dtype),
+        beta1=tf.cast(self.beta_1, dtype),
+        beta2=tf.cast(self.beta_2, dtype),
+        epsilon=tf.cast(self.epsilon, dtype),
+        grad=tf.cast(gradient, dtype),
+    )
 
 
 __all__ = ["fuse_adam_update"]

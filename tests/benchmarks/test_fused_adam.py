@@ -29,12 +29,11 @@ POINTS = {
 
 @pytest.fixture(scope="module")
 def fashion_on_one_thread():
-    from harness.native_logs import import_tensorflow
+    from harness.threads import pin_threads
 
-    import_tensorflow()
+    pin_threads(1)  # imports TensorFlow without its start-up noise, one intra-op thread
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
     from harness import load_fashion_mnist
 
