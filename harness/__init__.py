@@ -11,6 +11,7 @@ the harness never imports it):
       dask_runner           or on Dask workers (each with a worker process of its own)
       replay                the best configurations retrained with other seeds
       pruning               the rule that stops poor trials early (a percentile of earlier trials)
+      objective             what the Gaussian process is told for a trial (-accuracy or log error rate)
       initial_design        the points trained before the Gaussian process steers (random or LHS)
     trial, model, space     one trial (train and score), the Keras model, the search space
       training_batches      the shuffled batches a trial trains on (tf.data, not autotuned)

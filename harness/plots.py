@@ -1,8 +1,9 @@
 """Three pictures of a finished search, in the user's terms: validation accuracy, not skopt's objective.
 
-scikit-optimize minimises -accuracy, and its own plots show that negated number with tick labels
-that run into each other on a four-dimensional space. These draw the same information as a
-user reads it: higher is better, one labelled panel per parameter, categories by name.
+scikit-optimize minimises -accuracy or the log of the error rate (`harness.objective`), and its
+own plots show that number with tick labels that run into each other on a four-dimensional
+space. These draw the same information as a user reads it: accuracy, higher is better, one
+labelled panel per parameter, categories by name.
 
 - convergence.png: each trial's validation accuracy, and the best so far.
 - evaluations.png: accuracy against each parameter's value (colour: trial order; star: the best).
@@ -23,8 +24,11 @@ ACCURACY = "validation accuracy"
 PARTIAL_DEPENDENCE_SAMPLES = 250  # points the other parameters are averaged over (a fixed draw: same plot every time)
 
 
-def write_plots(optimize_result, trials: Sequence, plots_dir: Path) -> dict[str, str]:
+def write_plots(optimize_result, trials: Sequence, plots_dir: Path, objective_scale: str = "accuracy") -> dict[str, str]:
     """Write the three PNG files; return {name: problem} for any not written.
+
+    `objective_scale` is the scale the Gaussian process was told (`harness.objective`), so its
+    predictions can be drawn as accuracy.
 
     A plot that cannot be drawn is reported instead of failing a search whose budget is spent.
     """
@@ -35,7 +39,7 @@ def write_plots(optimize_result, trials: Sequence, plots_dir: Path) -> dict[str,
 
     drawers = {
         "convergence": lambda: convergence_figure(trials),
-        "objective": lambda: objective_figure(optimize_result),
+        "objective": lambda: objective_figure(optimize_result, objective_scale),
         "evaluations": lambda: evaluations_figure(trials, optimize_result.space),
     }
     plots_dir.mkdir(parents=True, exist_ok=True)
@@ -147,9 +151,10 @@ def evaluations_figure(trials: Sequence, space):
     return figure
 
 
-def objective_figure(optimize_result):
-    import numpy as np
+def objective_figure(optimize_result, objective_scale: str = "accuracy"):
     from skopt.plots import partial_dependence_1D
+
+    from harness.objective import accuracy_from_objective
 
     space = optimize_result.space
     model = optimize_result.models[-1]
@@ -157,7 +162,7 @@ def objective_figure(optimize_result):
     figure, panels = _grid(len(space.dimensions))
     for index, (axes, dimension) in enumerate(zip(panels, space.dimensions)):
         xs, objectives = partial_dependence_1D(space, model, index, samples, n_points=40)
-        predicted = -np.asarray(objectives)  # the model is fitted to -accuracy
+        predicted = accuracy_from_objective(objectives, objective_scale)
         axes.plot(xs, predicted, color="tab:blue", marker="o" if len(xs) <= 10 else None)
         best_value = _position(dimension, optimize_result.x[index])
         axes.axvline(best_value, color="tab:red", linestyle="--", linewidth=1, label="best trial's value")

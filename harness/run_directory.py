@@ -27,6 +27,7 @@ from typing import Any
 from harness.atomic import atomic_path, fsync_directory, write_json_atomic, write_text_atomic
 from harness.errors import InputError
 from harness.initial_design import BLOG_INITIAL_POINTS, INITIAL_DESIGNS
+from harness.objective import OBJECTIVE_SCALES
 from harness.pruning import RULES as PRUNE_RULES
 from harness.pruning import PercentileStop, parse_epochs
 from harness.threads import DEFAULT_THREADS
@@ -64,6 +65,7 @@ class RunSettings:
     initial_design: str = "random"  # harness.initial_design.INITIAL_DESIGNS
     initial_points: int = BLOG_INITIAL_POINTS  # at most this many drawn before the Gaussian process steers
     threads: int | None = DEFAULT_THREADS  # TensorFlow's intra-op pool (harness.threads); None: one per core
+    objective_scale: str = "accuracy"  # what the Gaussian process is told (harness.objective.OBJECTIVE_SCALES)
 
     def to_json(self) -> dict[str, Any]:
         return {"schema": SETTINGS_SCHEMA, **asdict(self)}
@@ -77,10 +79,11 @@ class RunSettings:
         # run folders from before batches ran one trial at a time, from before pruning pruned nothing, and
         # from before the initial points were a choice drew the blog's number at random, and from before
         # the thread pool was pinned left TensorFlow one thread per core; those from before the
-        # percentile rule pruned with the median's own settings
+        # percentile rule pruned with the median's own settings; those from before the scale was a
+        # choice told the Gaussian process -accuracy
         raw = {"trials_per_batch": 1, "prune": "none", "prune_after": None, "prune_percentile": None,
                "prune_min_trials": None, "initial_design": "random",
-               "initial_points": BLOG_INITIAL_POINTS, "threads": None, **raw}
+               "initial_points": BLOG_INITIAL_POINTS, "threads": None, "objective_scale": "accuracy", **raw}
         unknown = set(raw) - names - {"schema", "data_fingerprint"}
         missing = names - set(raw)
         if unknown or missing:
@@ -99,6 +102,7 @@ class RunSettings:
             "initial_design": lambda v: v in INITIAL_DESIGNS,
             "initial_points": _positive,
             "threads": lambda v: v is None or _positive(v),
+            "objective_scale": lambda v: v in OBJECTIVE_SCALES,
         }
         for name, valid in checks.items():
             if not valid(raw[name]):
@@ -147,7 +151,7 @@ class InMemoryRun:
     def write_results(self, results: dict[str, Any]) -> None:
         pass
 
-    def write_plots(self, optimize_result, trials) -> dict[str, str]:
+    def write_plots(self, optimize_result, trials, objective_scale: str = "accuracy") -> dict[str, str]:
         return {}
 
     def close(self) -> None:
@@ -282,10 +286,10 @@ class RunDirectory(InMemoryRun):
     def write_results(self, results: dict[str, Any]) -> None:
         write_json_atomic(self.path / RESULTS_NAME, results)
 
-    def write_plots(self, optimize_result, trials) -> dict[str, str]:
+    def write_plots(self, optimize_result, trials, objective_scale: str = "accuracy") -> dict[str, str]:
         from harness.plots import write_plots
 
-        return write_plots(optimize_result, trials, self.path / PLOTS_NAME)
+        return write_plots(optimize_result, trials, self.path / PLOTS_NAME, objective_scale)
 
     def close(self) -> None:
         if self._lock_fd is not None:

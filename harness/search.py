@@ -14,7 +14,8 @@ from harness.data.dataset import Dataset
 from harness.environment import environment
 from harness.errors import InputError
 from harness.initial_design import check_initial_design, default_initial_points
-from harness.pruning import PercentileStop, projected_score
+from harness.objective import check_objective_scale, objective
+from harness.pruning import PercentileStop
 from harness.run_directory import InMemoryRun, RunDirectory
 from harness.space import (
     DEFAULT_POINT,
@@ -33,18 +34,6 @@ if TYPE_CHECKING:
     from harness.dask_runner import ClusterAddress
 
 RESULTS_SCHEMA = 1
-FAILED_TRIAL_PENALTY = 0.0
-"""What the optimizer is told for a failed trial: the objective of accuracy 0 (the worst).
-
-skopt minimises, so an ok trial is told -accuracy in [-1, 0]; NaN or inf would crash it."""
-
-
-def objective(trial: Trial, earlier: Sequence[Trial] = ()) -> float:
-    """What the optimizer is told for a trial: -accuracy, the penalty when it failed, and for a
-    pruned one -(its score projected to the last epoch from the `earlier` trials)."""
-    if trial.pruned:
-        return -projected_score(trial, earlier)
-    return -trial.score if trial.ok else FAILED_TRIAL_PENALTY
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +50,7 @@ class SearchBudget:
     prune: PercentileStop | None = None
     initial_design: str = "random"
     threads: int | None = DEFAULT_THREADS  # TensorFlow's intra-op pool; None: one thread per core
+    objective_scale: str = "accuracy"  # what the Gaussian process is told (harness.objective)
 
     def to_json(self) -> dict[str, Any]:
         budget = {"n_calls": self.n_calls, "n_initial_points": self.n_initial_points, "acq_func": self.acq_func,
@@ -73,6 +63,8 @@ class SearchBudget:
             budget["initial_design"] = self.initial_design
         if self.threads != DEFAULT_THREADS:  # absent means 2: the pool every earlier baseline and run had
             budget["threads"] = self.threads  # on the two-core machines they were recorded on (null: one per core)
+        if self.objective_scale != "accuracy":  # absent means -accuracy, the blog's, as before there was a choice
+            budget["objective_scale"] = self.objective_scale
         return budget
 
 
@@ -197,6 +189,7 @@ def run_search(
     prune: PercentileStop | None = None,
     initial_design: str = "random",
     threads: int | None = DEFAULT_THREADS,
+    objective_scale: str = "accuracy",
     workers: int | None = None,
     scheduler: str | None = None,
     scheduler_file: str | None = None,
@@ -242,6 +235,10 @@ def run_search(
     TensorFlow's default of one per core). The pool changes how sums round, so it is part of the
     budget: with it fixed, a seed gives the same trials on any machine (see `harness.threads`).
 
+    `objective_scale` is what the Gaussian process is told for a trial: "accuracy" (-accuracy,
+    the blog's) or "log-error" (the log of the error rate, which keeps a diverged trial from
+    dominating the fit; see `harness.objective`). It is part of the budget.
+
     `trials_per_batch` q > 1 asks q points at once (skopt's constant liar), runs them and tells
     them together. q is part of the search's identity (recorded in its budget); the same seed
     and q give the same trials however they are run. `workers` N trains each batch's trials in
@@ -271,6 +268,7 @@ def run_search(
         raise InputError(f"acq_func must be EI, PI, LCB or gp_hedge, got {acq_func!r}")
     check_initial_design(initial_design)
     check_threads(threads)
+    check_objective_scale(objective_scale)
     from harness.dask_runner import ClusterAddress
 
     address = ClusterAddress(workers=workers, scheduler=scheduler, scheduler_file=scheduler_file)
@@ -294,7 +292,7 @@ def run_search(
         create_model=create_model, data=data, space=list(space), fingerprint=fingerprint, x0=x0, n_calls=n_calls,
         n_initial_points=n_initial_points, acq_func=acq_func, seed=seed, epochs=epochs, batch_size=batch_size,
         trials_per_batch=trials_per_batch, prune=prune, initial_design=initial_design, threads=threads,
-        tensorboard=tensorboard, save_best=save_best,
+        objective_scale=objective_scale, tensorboard=tensorboard, save_best=save_best,
         max_consecutive_failures=max_consecutive_failures, trials_per_worker=trials_per_worker,
         trial_timeout=trial_timeout, address=address)
     try:
@@ -326,7 +324,8 @@ def _initial_points(space: list, *, x0: Sequence | None, n_initial_points: int |
 def planned_budget(*, space: Sequence | None = None, n_calls: int, epochs: int, batch_size: int,
                    x0: Sequence | None = None, n_initial_points: int | None = None, acq_func: str = "EI",
                    trials_per_batch: int = 1, prune: PercentileStop | None = None,
-                   initial_design: str = "random", threads: int | None = DEFAULT_THREADS) -> tuple[SearchBudget, str]:
+                   initial_design: str = "random", threads: int | None = DEFAULT_THREADS,
+                   objective_scale: str = "accuracy") -> tuple[SearchBudget, str]:
     """The budget and space fingerprint `run_search` records for these arguments, before any trial.
 
     The plugin compares them with a baseline first, so a check that could only fail (another
@@ -335,10 +334,11 @@ def planned_budget(*, space: Sequence | None = None, n_calls: int, epochs: int, 
     space = validate_space(REFERENCE_SPACE if space is None else space)
     check_initial_design(initial_design)
     check_threads(threads)
+    check_objective_scale(objective_scale)
     _, n_initial_points = _initial_points(space, x0=x0, n_initial_points=n_initial_points, n_calls=n_calls)
     budget = _budget(space=space, n_calls=n_calls, n_initial_points=n_initial_points, acq_func=acq_func, epochs=epochs,
                      batch_size=batch_size, trials_per_batch=trials_per_batch, prune=prune,
-                     initial_design=initial_design, threads=threads)
+                     initial_design=initial_design, threads=threads, objective_scale=objective_scale)
     return budget, space_fingerprint(space)
 
 
@@ -366,6 +366,7 @@ class _SearchRequest:
     prune: PercentileStop | None
     initial_design: str
     threads: int | None
+    objective_scale: str
     tensorboard: bool
     save_best: bool
     max_consecutive_failures: int
@@ -394,7 +395,7 @@ def _search_with_run(request: _SearchRequest, *, run: RunDirectory | InMemoryRun
     budget = _budget(space=request.space, n_calls=request.n_calls, n_initial_points=request.n_initial_points,
                      acq_func=request.acq_func, epochs=request.epochs, batch_size=request.batch_size,
                      trials_per_batch=trials_per_batch, prune=request.prune, initial_design=request.initial_design,
-                     threads=request.threads)
+                     threads=request.threads, objective_scale=request.objective_scale)
     base = dict(budget=budget, seed=request.seed, data=request.data.describe(),
                 space=[describe_dimension(d) for d in request.space], space_fingerprint=request.fingerprint,
                 environment=environment())
@@ -507,7 +508,7 @@ def _search_loop(plan: _LoopPlan, *, runner: TrialRunner | BatchRunner, optimize
                 best_score = trial.score
             batch.append(trial)
         tick = time.perf_counter()
-        objectives = [objective(trial, trials) for trial in batch]
+        objectives = [objective(trial, trials, budget.objective_scale) for trial in batch]
         if size == 1:
             optimizer.tell(list(points[0]), objectives[0])
         else:
@@ -530,7 +531,7 @@ def _search_loop(plan: _LoopPlan, *, runner: TrialRunner | BatchRunner, optimize
 
     result = snapshot()
     if isinstance(run, RunDirectory):
-        problems = run.write_plots(optimizer.get_result(), result.trials)
+        problems = run.write_plots(optimizer.get_result(), result.trials, budget.objective_scale)
         if problems:
             result = replace(result, extra={"plot_problems": problems})
         run.write_results(result.to_json())

@@ -41,6 +41,8 @@ ROW_PROPERTY = "mlptune_row"
 BASELINE_PROPERTY = "mlptune_baseline_file"
 REPLAY_CONFIGS = 3  # the search's best few configurations a baseline records and every check retrains
 REPLAY_SEEDS = 4  # training seeds per replayed configuration, at least (docs/verdict.md: the panel chose it)
+PLANNED_BUDGET_OPTIONS = ("acq_func", "prune", "initial_design", "threads", "objective_scale")
+"""The options of `mlptune.search()` that `harness.search.planned_budget` also takes (the budget's own)."""
 
 
 def a_core_is_free_for_the_replay(environ=os.environ, cores: int | None = None) -> bool:
@@ -185,7 +187,7 @@ class TuneFixture:
             budget, space_fingerprint = planned_budget(
                 space=space, n_calls=self.settings.n_calls, epochs=epochs, batch_size=batch_size, x0=x0,
                 n_initial_points=n_initial_points, trials_per_batch=trials_per_batch,
-                **{name: options[name] for name in ("acq_func", "prune", "initial_design", "threads") if name in options})
+                **{name: options[name] for name in PLANNED_BUDGET_OPTIONS if name in options})
         except InputError:
             return  # run_search reports bad input in its own words
         baseline, verdict = self._comparable_baseline(

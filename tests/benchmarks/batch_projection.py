@@ -20,8 +20,9 @@ import json
 import time
 from pathlib import Path
 
+from harness.objective import objective
 from harness.run_directory import CHECKPOINT_NAME, RESULTS_NAME
-from harness.search import batch_sizes, make_optimizer, objective
+from harness.search import batch_sizes, make_optimizer
 from harness.space import REFERENCE_SPACE
 from harness.trial import Trial
 

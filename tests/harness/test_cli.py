@@ -105,11 +105,17 @@ def test_quick_run_reports_like_the_seed_notebook_then_resume_refuses_other_sett
     stored = json.loads((tmp_path / "run" / "run.json").read_text())
     assert (stored["initial_design"], stored["initial_points"]) == ("random", 5)  # mlptune tune's defaults
     assert "2 TensorFlow threads per trial" in out and stored["threads"] == 2 and "threads" not in results["budget"]
+    # -accuracy, as the blog, written down so a resume keeps it whatever later defaults are
+    assert "objective" not in out.splitlines()[0] and stored["objective_scale"] == "accuracy"
+    assert "objective_scale" not in results["budget"]
 
     refused = mlptune("tune", "--resume", "run", "--n-calls", "3", cwd=tmp_path)
     assert_one_line_usage_error(refused, "cannot resume run with other settings (n_calls 2 -> 3)")
     one_per_core = mlptune("tune", "--resume", "run", "--threads", "0", cwd=tmp_path)
     assert_one_line_usage_error(one_per_core, "cannot resume run with other settings (threads 2 -> None)")
+    log_scale = mlptune("tune", "--resume", "run", "--objective-scale", "log-error", cwd=tmp_path)
+    assert_one_line_usage_error(log_scale,
+                                "cannot resume run with other settings (objective_scale 'accuracy' -> 'log-error')")
 
     again = mlptune("tune", "--resume", "run", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
@@ -145,14 +151,16 @@ def test_poor_trials_are_pruned_by_default_and_the_best_is_a_full_budget_trial(t
         [(t["params"], t["score"]) for t in results["trials"][:first_pruned]]
 
     top = mlptune("tune", *args, "--n-calls", "5", "--prune", "percentile", "--prune-percentile", "75",
-                  "--out", "top", cwd=tmp_path)
+                  "--objective-scale", "log-error", "--out", "top", cwd=tmp_path)
     assert top.returncode == 0, top.stderr
-    assert "pruning below the 75th percentile after epoch 1 (once 3 trials reached it)" in top.stdout
+    assert "pruning below the 75th percentile after epoch 1 (once 3 trials reached it), 2 TensorFlow threads per " \
+           "trial, objective log-error; writing top" in top.stdout
     settings = json.loads((tmp_path / "top" / "run.json").read_text())  # written in full: a resume keeps the rule
     assert (settings["prune"], settings["prune_after"], settings["prune_percentile"], settings["prune_min_trials"]) == \
         ("percentile", "1", 75.0, 3)
-    assert json.loads((tmp_path / "top" / "results.json").read_text())["budget"]["prune"] == \
-        {"rule": "percentile", "percentile": 75.0, "after_epochs": [1], "min_trials": 3}
+    top_budget = json.loads((tmp_path / "top" / "results.json").read_text())["budget"]
+    assert top_budget["prune"] == {"rule": "percentile", "percentile": 75.0, "after_epochs": [1], "min_trials": 3}
+    assert top_budget["objective_scale"] == settings["objective_scale"] == "log-error"
 
 
 def _start(args, cwd):

@@ -7,8 +7,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from harness.plots import ACCURACY, PLOT_NAMES, convergence_figure, evaluations_figure, write_plots  # noqa: E402
-from harness.search import make_optimizer, objective  # noqa: E402
+from harness.objective import objective  # noqa: E402
+from harness.plots import (  # noqa: E402
+    ACCURACY,
+    PLOT_NAMES,
+    convergence_figure,
+    evaluations_figure,
+    objective_figure,
+    write_plots,
+)
+from harness.search import make_optimizer  # noqa: E402
 from harness.space import REFERENCE_SPACE  # noqa: E402
 from harness.trial import FAILED, OK, Trial  # noqa: E402
 
@@ -55,4 +63,17 @@ def test_evaluations_label_categories_by_name_on_one_accuracy_scale(optimize_res
     assert [label.get_text() for label in activation.get_xticklabels()] == ["sigmoid", "tanh", "relu"]
     assert len({axes.get_ylim() for axes in panels}) == 1
     assert panels[0].get_xscale() == "log"  # the learning rate's prior is log-uniform
+    plt.close(figure)
+
+
+@pytest.mark.parametrize("scale", ["accuracy", "log-error"])
+def test_the_gaussian_process_prediction_is_drawn_as_accuracy_on_either_scale(scale):
+    optimizer = make_optimizer(REFERENCE_SPACE, n_initial_points=3, acq_func="EI", seed=0)
+    ran = trials()
+    optimizer.tell([[t.params[name] for name in NAMES] for t in ran], [objective(t, scale=scale) for t in ran])
+    figure = objective_figure(optimizer.get_result(), scale)
+    predicted = [value for axes in figure.axes for line in axes.get_lines()[:1] for value in line.get_ydata()]
+    # between the worst and best scores told (0 for the failed trial, 0.88), not -0.88 or log(0.12)
+    assert predicted and all(0.0 <= value <= 0.9 for value in predicted)
+    assert max(predicted) > 0.5
     plt.close(figure)

@@ -3,8 +3,9 @@
 import pytest
 
 from harness.errors import InputError
+from harness.objective import objective
 from harness.pruning import MedianStop, PercentileStop, every_epoch_but_the_last, parse_epochs, parse_rule, projected_score
-from harness.search import objective, run_search
+from harness.search import run_search
 from harness.trial import FAILED, OK, PRUNED, Trial, TrialFormatError, run_trial
 
 

@@ -227,3 +227,11 @@ def test_a_run_folder_from_before_pruning_resumes_without_it_and_a_bad_rule_is_r
                 {**top_tenth, "prune_min_trials": 0}, {**top_tenth, "prune_min_trials": 2.5}):
         with pytest.raises(ValueError, match="prune"):
             RunSettings.from_json(bad)
+
+
+def test_a_run_folder_from_before_the_objective_scale_resumes_on_accuracy_and_a_bad_scale_is_refused():
+    before_scales = {k: v for k, v in SETTINGS.to_json().items() if k != "objective_scale"}
+    assert RunSettings.from_json(before_scales).objective_scale == "accuracy"  # its optimizer was told -accuracy
+    assert RunSettings.from_json({**SETTINGS.to_json(), "objective_scale": "log-error"}).objective_scale == "log-error"
+    with pytest.raises(ValueError, match="objective_scale 'logit' is not valid"):
+        RunSettings.from_json({**SETTINGS.to_json(), "objective_scale": "logit"})

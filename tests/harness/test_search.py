@@ -12,6 +12,7 @@ from skopt.space import Categorical, Integer, Real
 
 from harness.errors import InputError
 from harness.model import create_model
+from harness.objective import objective
 from harness.run_directory import file_sha256
 from harness.search import (
     SearchAborted,
@@ -19,7 +20,6 @@ from harness.search import (
     batch_sizes,
     default_initial_points,
     make_optimizer,
-    objective,
     planned_budget,
     run_search,
 )
