@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path)
     args = parser.parse_args(argv)
+    for run_dir in args.runs:
+        if not (run_dir / "results.json").is_file():
+            parser.error(f"{run_dir} has no results.json: pass the folders `mlptune tune` wrote, not their files")
     print("| run | wall | best (call) | " + " | ".join(f"first >= {t:.3f}" for t in THRESHOLDS) + " | pruned |")
     print("|---" * (4 + len(THRESHOLDS)) + "|")
     for run_dir in args.runs:
