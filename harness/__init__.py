@@ -6,6 +6,7 @@ the harness never imports it):
     cli                     `mlptune tune`; finds other subcommands through entry points
     search                  the ask/tell loop (scikit-optimize GP, EI), in synchronous batches
       run_directory         the run folder: settings, checkpoint, results, best model, plots
+      model_check           the saved best model loaded again and scored, where trials ran
       trial_runner          where a trial runs: here, or in a worker process
       threads               TensorFlow's intra-op pool, pinned in every process that trains
       dask_runner           or on Dask workers (each with a worker process of its own)

@@ -271,7 +271,11 @@ def _tune(args: argparse.Namespace, run, data, address) -> int:
     from harness.model import create_model
     from harness.search import SearchAborted, run_search
 
-    _import_tensorflow()  # after every input check, so a usage error comes at once and alone
+    if not args.trials_per_worker or address.given:
+        # Trials, or the best model's final check, run in this process. After every input check,
+        # so a usage error comes at once and alone. With trial workers this process never needs
+        # TensorFlow: seconds saved on a small machine (harness.model_check).
+        _import_tensorflow()
     settings, out, resumed = run.settings, run.path, len(run.trials)
     if resumed:
         print(f"resuming {out}: {resumed} of {settings.n_calls} trials already done")
@@ -294,7 +298,7 @@ def _tune(args: argparse.Namespace, run, data, address) -> int:
                             scheduler=address.scheduler, scheduler_file=address.scheduler_file,
                             on_trial=progress, max_consecutive_failures=args.max_consecutive_failures,
                             trials_per_worker=args.trials_per_worker or None, trial_timeout=args.trial_timeout,
-                            prune=_prune_rule(settings), initial_design=settings.initial_design,
+                            prune=_prune_rule(settings), initial_design=settings.initial_design, score_best_model=True,
                             n_initial_points=_initial_point_count(settings), threads=settings.threads,
                             objective_scale=settings.objective_scale)
     except SearchAborted as aborted:
@@ -303,7 +307,7 @@ def _tune(args: argparse.Namespace, run, data, address) -> int:
     except KeyboardInterrupt:
         print(f"\ninterrupted; finished trials are saved. Resume with: mlptune tune --resume {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    return report(result, data, run)
+    return report(result, run)
 
 
 def _describe_threads(threads: int | None) -> str:
@@ -405,16 +409,9 @@ def _clock(seconds: float) -> str:
         else f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def report(result, data, run) -> int:
+def report(result, run) -> int:
     """The blog notebook's last cells: sorted trials, best point, and the reloaded best model's scores."""
-    from harness.run_directory import (
-        BEST_MODEL_NAME,
-        CHECKPOINT_NAME,
-        PLOTS_NAME,
-        RESULTS_NAME,
-        TENSORBOARD_NAME,
-        file_sha256,
-    )
+    from harness.run_directory import BEST_MODEL_NAME, CHECKPOINT_NAME, PLOTS_NAME, RESULTS_NAME, TENSORBOARD_NAME
 
     out = run.path
 
@@ -432,27 +429,20 @@ def report(result, data, run) -> int:
     print(f"best validation accuracy: {best.score:.4f}")
     summary = result.to_json()
     model_path = result.best_model_path
-    if model_path and best.model_sha256 and file_sha256(Path(model_path)) != best.model_sha256:
+    check = summary.get("best_model_check")  # the search reloaded and scored the saved model (harness.model_check)
+    if check is not None and check.get("sha256_matches") is False:
         print(f"mlptune tune: error: {model_path} changed after the search saved it (SHA-256 differs); "
               "not loading it. Rerun the search for a trusted model", file=sys.stderr)
         return EXIT_FAILED
-    if model_path:
-        import keras
-
-        model = keras.models.load_model(model_path, safe_mode=True)
-        val_loss, val_accuracy = model.evaluate(data.x_val, data.y_val, batch_size=1024, verbose=0)
-        check = {"val_accuracy_reloaded": float(val_accuracy), "matches_recorded": abs(val_accuracy - best.score) < 1e-6}
+    if check is not None:
+        val_accuracy = check["val_accuracy_reloaded"]
         line = f"best model reloaded from {model_path}: validation accuracy {val_accuracy:.4f}"
-        if data.has_test:
-            test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=1024, verbose=0)
-            check.update(test_loss=float(test_loss), test_accuracy=float(test_accuracy))
-            line += f", test loss {test_loss:.4f}, test accuracy {test_accuracy:.4f}"
+        if "test_accuracy" in check:
+            line += f", test loss {check['test_loss']:.4f}, test accuracy {check['test_accuracy']:.4f}"
         print(line)
         if not check["matches_recorded"]:
             print(f"warning: the reloaded model scores {val_accuracy:.6f}, the search recorded {best.score:.6f}",
                   file=sys.stderr)
-        summary["best_model_check"] = check
-        run.write_results(summary)
     timing = summary["timing"]
     print(f"time: optimizer {timing['optimizer_seconds']:.1f} s, training {timing['training_seconds']:.1f} s, "
           f"wall {timing['wall_seconds']:.1f} s")

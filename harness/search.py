@@ -14,9 +14,10 @@ from harness.data.dataset import Dataset
 from harness.environment import environment
 from harness.errors import InputError
 from harness.initial_design import check_initial_design, default_initial_points
+from harness.model_check import best_model_check, score_saved_model
 from harness.objective import check_objective_scale, objective
 from harness.pruning import PercentileStop
-from harness.run_directory import InMemoryRun, RunDirectory
+from harness.run_directory import InMemoryRun, RunDirectory, file_sha256
 from harness.space import (
     DEFAULT_POINT,
     REFERENCE_SPACE,
@@ -182,6 +183,7 @@ def run_search(
     out_dir: str | Path | RunDirectory | None = None,
     tensorboard: bool = True,
     save_best: bool = True,
+    score_best_model: bool = False,
     max_consecutive_failures: int = 3,
     trials_per_worker: int | None = None,
     trial_timeout: float | None = None,
@@ -217,6 +219,12 @@ def run_search(
     `trial_executor`, when given, is called with a no-argument function that runs the next trial
     and returns what it returns; it lets a caller time or schedule trials (the pytest plugin
     times each one as a pytest-benchmark round). It must call the function exactly once.
+
+    `score_best_model` loads the saved best model again at the end and scores it on the
+    validation and test sets (`harness.model_check`), where the trials ran: in a trial worker the
+    search's own process then needs no TensorFlow. The scores go into the result's
+    `best_model_check` (and `results.json`); a model file whose SHA-256 is not the one its trial
+    logged is not loaded (`{"sha256_matches": False}`).
 
     `resume_trials` replays finished trials through ask/tell instead of training them again,
     which gives the same later points as an uninterrupted run.
@@ -293,7 +301,7 @@ def run_search(
         n_initial_points=n_initial_points, acq_func=acq_func, seed=seed, epochs=epochs, batch_size=batch_size,
         trials_per_batch=trials_per_batch, prune=prune, initial_design=initial_design, threads=threads,
         objective_scale=objective_scale, tensorboard=tensorboard, save_best=save_best,
-        max_consecutive_failures=max_consecutive_failures, trials_per_worker=trials_per_worker,
+        score_best_model=score_best_model, max_consecutive_failures=max_consecutive_failures, trials_per_worker=trials_per_worker,
         trial_timeout=trial_timeout, address=address)
     try:
         return _search_with_run(request, run=run, resume_trials=resume_trials, on_trial=on_trial,
@@ -369,6 +377,7 @@ class _SearchRequest:
     objective_scale: str
     tensorboard: bool
     save_best: bool
+    score_best_model: bool
     max_consecutive_failures: int
     trials_per_worker: int | None
     trial_timeout: float | None
@@ -403,10 +412,29 @@ def _search_with_run(request: _SearchRequest, *, run: RunDirectory | InMemoryRun
                                acq_func=request.acq_func, seed=request.seed, initial_design=request.initial_design)
     plan = _LoopPlan(request=request, budget=budget, tensorboard_dir=tensorboard_dir)
     try:
-        return _search_loop(plan, runner=runner, optimizer=optimizer, run=run, base=base,
-                            resume_trials=resume_trials, on_trial=on_trial, execute=execute)
+        result = _search_loop(plan, runner=runner, optimizer=optimizer, run=run, base=base,
+                              resume_trials=resume_trials, on_trial=on_trial, execute=execute)
+        if request.score_best_model:
+            result = _with_best_model_check(result, runner=runner, data=request.data, run=run)
+        return result
     finally:
         runner.close()
+
+
+def _with_best_model_check(result: SearchResult, *, runner: TrialRunner | BatchRunner, data: Dataset,
+                           run: RunDirectory | InMemoryRun) -> SearchResult:
+    """The result with its saved best model loaded again and scored, where trials ran (a Dask cluster: here)."""
+    best, path = result.best, result.best_model_path
+    if best is None or path is None:
+        return result
+    if best.model_sha256 and file_sha256(Path(path)) != best.model_sha256:
+        check: dict[str, Any] = {"sha256_matches": False}  # changed after it was saved: never loaded
+    else:
+        score = getattr(runner, "score_saved_model", None) or functools.partial(score_saved_model, data=data)
+        check = best_model_check(score(Path(path)), best.score)
+    result = replace(result, extra={**result.extra, "best_model_check": check})
+    run.write_results(result.to_json())
+    return result
 
 
 @dataclass(frozen=True, slots=True)

@@ -316,10 +316,19 @@ def _write_hparams(log_dir: Path, params: dict[str, Any], *, trial_id: str) -> N
 
 
 def write_hparams_config(tensorboard_dir: Path, space) -> None:
-    """Declare the space and metrics once, so TensorBoard's HParams dashboard lists every trial."""
-    import tensorflow as tf
+    """Declare the space and metrics once, so TensorBoard's HParams dashboard lists every trial.
+
+    Written with TensorBoard's own event writer, not TensorFlow's: the search's process may run no
+    trial (trial workers), and then it never imports TensorFlow (seconds saved; harness.model_check).
+    """
+    import os
+    import socket
+    import time
+
     from skopt.space import Categorical, Integer
-    from tensorboard.plugins.hparams import api as hp
+    from tensorboard.compat.proto.event_pb2 import Event
+    from tensorboard.plugins.hparams import summary_v2 as hp  # HParam, domains, Metric: no TensorFlow
+    from tensorboard.summary.writer.record_writer import RecordWriter
 
     from harness.space import plain_value
 
@@ -337,7 +346,12 @@ def write_hparams_config(tensorboard_dir: Path, space) -> None:
         hp.Metric("epoch_loss", group="validation", display_name="val loss"),
     ]
     tensorboard_dir.mkdir(parents=True, exist_ok=True)
-    writer = tf.summary.create_file_writer(str(tensorboard_dir))
-    with writer.as_default():
-        hp.hparams_config(hparams=hparams, metrics=metrics)
-    writer.close()
+    # TensorBoard's EventFileWriter would import TensorFlow for its file system layer: a plain file
+    # holds the same two records (the file version, then the config at step 0, as tf.summary writes it).
+    now = time.time()
+    name = f"events.out.tfevents.{int(now):010d}.{socket.gethostname()}.{os.getpid()}.hparams"
+    with open(tensorboard_dir / name, "wb") as handle:
+        records = RecordWriter(handle)
+        records.write(Event(wall_time=now, file_version="brain.Event:2").SerializeToString())
+        config = hp.hparams_config_pb(hparams=hparams, metrics=metrics)
+        records.write(Event(wall_time=now, step=0, summary=config).SerializeToString())

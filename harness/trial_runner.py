@@ -25,6 +25,7 @@ from typing import Any, Protocol, runtime_checkable
 from harness.argument_types import require_int
 from harness.data.dataset import Dataset
 from harness.errors import InputError
+from harness.model_check import score_saved_model
 from harness.threads import DEFAULT_THREADS, check_threads, environment_for_workers, pin_threads
 from harness.trial import FAILED, Trial, run_trial
 
@@ -50,6 +51,10 @@ class TrialRunner(Protocol):
     def run(self, *, params: dict[str, Any], index: int, seed: int, log_dir: Path | None,
             stop_below: dict[int, float] | None = None, more_trials: bool = True) -> tuple[Trial, Any]: ...
 
+    def score_saved_model(self, path: Path) -> dict[str, float]:
+        """Load a saved model and score it on the data's validation (and test) set: `harness.model_check`."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -67,7 +72,7 @@ class WorkerStartError(InputError):
 
 # Messages between the search and its worker go through a pipe the two processes share; nothing
 # is read from a file someone else could have written (the no-pickle rule is about files).
-_RUN, _SAVE, _STOP = "run", "save", "stop"
+_RUN, _SAVE, _SCORE, _STOP = "run", "save", "score", "stop"
 
 
 def worker_problem(create_model: Callable[..., Any]) -> str | None:
@@ -119,6 +124,9 @@ class InProcessRunner:
             stop_below: dict[int, float] | None = None, more_trials: bool = True) -> tuple[Trial, Any]:
         return run_trial(params=params, index=index, seed=seed, log_dir=log_dir, stop_below=stop_below,
                          **self._fixed)
+
+    def score_saved_model(self, path: Path) -> dict[str, float]:
+        return score_saved_model(path, self._fixed["data"])
 
     def close(self) -> None:
         import keras
@@ -198,6 +206,26 @@ class WorkerProcessRunner:
                           error=f"WorkerDied: the trial's process ended ({cause}); out of memory?")
             return trial, None
         return trial, (_WorkerModel(self._connection) if has_model else None)
+
+    def score_saved_model(self, path: Path) -> dict[str, float]:
+        """Score a saved model in the worker, which has TensorFlow imported already (a new one if none is up).
+
+        The search's own process then never imports TensorFlow (seconds on one core). OSError if the
+        worker cannot load or score it, or dies.
+        """
+        if self._process is None:
+            self._process, self._connection = self._spare or self._launch()
+            self._spare = None
+            self._trials_in_worker = 0
+        try:
+            self._connection.send((_SCORE, str(path)))
+            scores, error = self._connection.recv()
+        except (EOFError, OSError):
+            self._reap_dead_worker()
+            scores, error = None, "the worker process ended"
+        if error is not None:
+            raise OSError(f"scoring the saved model {path} failed in the trial worker: {error}")
+        return scores
 
     def kill(self) -> None:
         """From another thread: end the workers at once; a trial in flight fails, and `close` still reaps them."""
@@ -313,6 +341,11 @@ def _worker_main(connection, parent_pid: int) -> None:
                 connection.send(f"{type(error).__name__}: {error}")
             else:
                 connection.send(None)
+        elif command == _SCORE:
+            try:
+                connection.send((score_saved_model(payload, fixed["data"]), None))
+            except Exception as error:  # noqa: BLE001 - reported to the search, which raises it
+                connection.send((None, f"{type(error).__name__}: {error}"))
 
 
 def _exit_when_orphaned(parent_pid: int) -> None:

@@ -123,6 +123,24 @@ def test_quick_run_reports_like_the_seed_notebook_then_resume_refuses_other_sett
     assert json.loads((tmp_path / "run" / "results.json").read_text())["trials"] == results["trials"]
 
 
+IMPORTS_AFTER_A_RUN = """
+import sys
+from harness.cli import main
+code = main(sys.argv[1:])
+print("exit", code, "tensorflow imported:", "tensorflow" in sys.modules)
+"""
+
+
+@pytest.mark.slow  # an end-to-end run: make test-slow
+def test_with_trial_workers_the_mlptune_process_never_imports_tensorflow(tmp_path):
+    # seconds of a one-core machine's time per run: the worker trains, and reloads the best model for the report
+    run = subprocess.run([sys.executable, "-c", IMPORTS_AFTER_A_RUN, "tune", *QUICK, "--out", "run"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=600)
+    assert "exit 0 tensorflow imported: False" in run.stdout, run.stderr
+    assert "best model reloaded from run/best_model.keras: validation accuracy" in run.stdout
+    assert json.loads((tmp_path / "run" / "results.json").read_text())["best_model_check"]["matches_recorded"] is True
+
+
 @pytest.mark.slow  # an end-to-end run: make test-slow
 def test_poor_trials_are_pruned_by_default_and_the_best_is_a_full_budget_trial(tmp_path):
     # in this process (--trials-per-worker 0): the worker path is the other tests' subject, and its start-ups

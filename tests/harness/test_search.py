@@ -55,6 +55,23 @@ def test_full_run_writes_every_artefact_and_the_saved_model_scores_the_recorded_
     assert accuracy == pytest.approx(result.best.score, abs=1e-7)
 
 
+def test_the_best_model_is_reloaded_and_scored_when_asked_and_a_changed_file_is_never_loaded(
+        digits, digits_model, tmp_path, monkeypatch):
+    plain = run_search(create_model=digits_model, data=digits, n_calls=2, seed=0, out_dir=tmp_path / "plain", **FAST)
+    assert "best_model_check" not in plain.to_json()  # not asked: the plugin's searches skip the reload
+    result = run_search(create_model=digits_model, data=digits, n_calls=2, seed=0, out_dir=tmp_path / "run",
+                        score_best_model=True, **FAST)
+    check = result.to_json()["best_model_check"]
+    assert check["matches_recorded"] is True and check["val_accuracy_reloaded"] == pytest.approx(result.best.score)
+    assert 0 < check["test_accuracy"] <= 1
+    assert json.loads((tmp_path / "run" / "results.json").read_text())["best_model_check"] == check
+
+    monkeypatch.setattr("harness.search.file_sha256", lambda path: "not the logged digest")
+    changed = run_search(create_model=digits_model, data=digits, n_calls=2, seed=0, out_dir=tmp_path / "changed",
+                         score_best_model=True, **FAST)
+    assert changed.to_json()["best_model_check"] == {"sha256_matches": False}
+
+
 @pytest.mark.slow  # an end-to-end run: make test-slow
 def test_same_seed_same_trials_other_seed_other_trials(digits, digits_model):
     def trials(seed):

@@ -94,3 +94,20 @@ def test_what_lives_before_the_first_trial_is_frozen_once_and_each_trials_model_
     assert trial.ok
     assert first_model() is None  # collected by the second trial's clear_session, not frozen with the rest
     assert gc.get_freeze_count() == frozen  # the second trial froze nothing
+
+
+def test_the_hparams_config_declares_the_space_for_tensorboard(tmp_path):
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    from tensorboard.plugins.hparams import metadata
+
+    from harness.space import REFERENCE_SPACE
+    from harness.trial import write_hparams_config
+
+    write_hparams_config(tmp_path / "tensorboard", REFERENCE_SPACE)
+    (events,) = (tmp_path / "tensorboard").iterdir()
+    summaries = [event.summary for event in EventFileLoader(str(events)).Load() if event.HasField("summary")]
+    (value,) = [value for summary in summaries for value in summary.value]
+    assert value.tag == metadata.EXPERIMENT_TAG
+    experiment = metadata.parse_experiment_plugin_data(value.metadata.plugin_data.content)
+    assert [info.name for info in experiment.hparam_infos] == [d.name for d in REFERENCE_SPACE]
+    assert [info.name.tag for info in experiment.metric_infos] == ["epoch_accuracy", "epoch_loss"]

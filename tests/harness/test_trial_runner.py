@@ -10,7 +10,7 @@ from harness.data.loaders import load_digits
 from harness.errors import InputError
 from harness.model import create_model
 from harness.search import run_search
-from harness.trial_runner import WorkerProcessRunner
+from harness.trial_runner import InProcessRunner, WorkerProcessRunner
 
 FAST = dict(epochs=1, batch_size=64)
 
@@ -153,3 +153,21 @@ def test_a_worker_that_cannot_start_is_a_clear_error(digits, digits_model, monke
                                                r"unavailable\); free memory or processes"):
         runner.run(params=params, index=0, seed=0, log_dir=None)
     runner.close()
+
+
+def test_a_worker_scores_a_saved_model_as_this_process_does_and_names_a_failure(digits, digits_model, tmp_path):
+    params = dict(learning_rate=0.01, num_layers=3, num_nodes=8, hidden_activation="relu")
+    inline = InProcessRunner(create_model=digits_model, data=digits, **FAST)
+    _, model = inline.run(params=params, index=0, seed=0, log_dir=None)
+    path = tmp_path / "best_model.keras"
+    model.save(path)
+    runner = WorkerProcessRunner(create_model=digits_model, data=digits, trials_per_worker=2, **FAST)
+    try:
+        scores = runner.score_saved_model(path)  # no trial ran: a worker is started for it
+        assert runner.workers_started == 1
+        with pytest.raises(OSError, match="scoring the saved model .*missing.keras failed in the trial worker"):
+            runner.score_saved_model(tmp_path / "missing.keras")
+        assert runner.score_saved_model(path) == scores  # the worker survives a failed load
+    finally:
+        runner.close()
+    assert scores == inline.score_saved_model(path)
