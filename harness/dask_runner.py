@@ -43,6 +43,7 @@ from typing import Any
 from harness.argument_types import require_int
 from harness.data.dataset import Dataset
 from harness.errors import InputError
+from harness.model_check import score_saved_model
 from harness.threads import DEFAULT_THREADS, check_threads
 from harness.trial import FAILED, Trial
 from harness.trial_runner import DEFAULT_TRIALS_PER_WORKER, WorkerProcessRunner
@@ -221,6 +222,10 @@ class DaskRunner:
                 saved = None
             results.append((trial, _SavedModel(saved) if saved is not None else None))
         return results
+
+    def score_saved_model(self, path: Path) -> dict[str, float]:
+        """Score a saved model here: the workers may be other machines, without this file."""
+        return score_saved_model(path, self._data)
 
     def close(self) -> None:
         client, self.client = getattr(self, "client", None), None

@@ -14,7 +14,7 @@ from harness.data.dataset import Dataset
 from harness.environment import environment
 from harness.errors import InputError
 from harness.initial_design import check_initial_design, default_initial_points
-from harness.model_check import best_model_check, score_saved_model
+from harness.model_check import best_model_check
 from harness.objective import check_objective_scale, objective
 from harness.pruning import PercentileStop
 from harness.run_directory import InMemoryRun, RunDirectory, file_sha256
@@ -415,23 +415,22 @@ def _search_with_run(request: _SearchRequest, *, run: RunDirectory | InMemoryRun
         result = _search_loop(plan, runner=runner, optimizer=optimizer, run=run, base=base,
                               resume_trials=resume_trials, on_trial=on_trial, execute=execute)
         if request.score_best_model:
-            result = _with_best_model_check(result, runner=runner, data=request.data, run=run)
+            result = _with_best_model_check(result, runner=runner, run=run)
         return result
     finally:
         runner.close()
 
 
-def _with_best_model_check(result: SearchResult, *, runner: TrialRunner | BatchRunner, data: Dataset,
+def _with_best_model_check(result: SearchResult, *, runner: TrialRunner | BatchRunner,
                            run: RunDirectory | InMemoryRun) -> SearchResult:
-    """The result with its saved best model loaded again and scored, where trials ran (a Dask cluster: here)."""
+    """The result with its saved best model loaded again and scored by the runner (in its trial worker, if any)."""
     best, path = result.best, result.best_model_path
     if best is None or path is None:
         return result
     if best.model_sha256 and file_sha256(Path(path)) != best.model_sha256:
         check: dict[str, Any] = {"sha256_matches": False}  # changed after it was saved: never loaded
     else:
-        score = getattr(runner, "score_saved_model", None) or functools.partial(score_saved_model, data=data)
-        check = best_model_check(score(Path(path)), best.score)
+        check = best_model_check(runner.score_saved_model(Path(path)), best.score)
     result = replace(result, extra={**result.extra, "best_model_check": check})
     run.write_results(result.to_json())
     return result

@@ -64,6 +64,8 @@ class BatchRunner(Protocol):
 
     def run_batch(self, jobs: Sequence[dict[str, Any]], *, beat: float | None = None) -> list[tuple[Trial, Any]]: ...
 
+    def score_saved_model(self, path: Path) -> dict[str, float]: ...
+
     def close(self) -> None: ...
 
 
@@ -171,10 +173,7 @@ class WorkerProcessRunner:
         if self._process is not None and self._trials_in_worker >= self.trials_per_worker:
             self._stop_worker()
         started = time.perf_counter()
-        if self._process is None:
-            self._process, self._connection = self._spare or self._launch()  # WorkerStartError if it cannot
-            self._spare = None
-            self._trials_in_worker = 0
+        self._ensure_worker()
         try:
             self._trials_in_worker += 1
             self._busy = True
@@ -213,10 +212,7 @@ class WorkerProcessRunner:
         The search's own process then never imports TensorFlow (seconds on one core). OSError if the
         worker cannot load or score it, or dies.
         """
-        if self._process is None:
-            self._process, self._connection = self._spare or self._launch()
-            self._spare = None
-            self._trials_in_worker = 0
+        self._ensure_worker()
         try:
             self._connection.send((_SCORE, str(path)))
             scores, error = self._connection.recv()
@@ -243,6 +239,13 @@ class WorkerProcessRunner:
         if self._busy:
             self._process.kill()
         self._stop_worker()
+
+    def _ensure_worker(self) -> None:
+        """A worker up to send to: the one running, else the spare warmed up beside the last trial, else a new one."""
+        if self._process is None:
+            self._process, self._connection = self._spare or self._launch()  # WorkerStartError if it cannot
+            self._spare = None
+            self._trials_in_worker = 0
 
     def _launch(self) -> tuple[subprocess.Popen, Connection]:
         try:
