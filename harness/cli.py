@@ -24,7 +24,7 @@ from harness.objective import OBJECTIVE_SCALES
 from harness.pruning import (
     MEDIAN,
     PERCENTILE_DEFAULTS,
-    MedianStop,
+    TUNE_MEDIAN_MIN_TRIALS,
     every_epoch_but_the_last,
     format_epochs,
     parse_epochs,
@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
                            f"{PERCENTILE_DEFAULTS['percentile']:g}: about the top tenth train on)")
     tune.add_argument("--prune-min-trials", type=parse_positive_int, metavar="N",
                       help=f"earlier trials that must have reached an epoch before it is checked (default "
-                           f"{MedianStop().min_trials} for median, {PERCENTILE_DEFAULTS['min_trials']} for percentile)")
+                           f"{TUNE_MEDIAN_MIN_TRIALS} for median, {PERCENTILE_DEFAULTS['min_trials']} for percentile)")
     tune.add_argument("--initial-points", type=parse_positive_int, metavar="N",
                       help="at most N points drawn before the Gaussian process steers, after the blog's default "
                            "point (default 5; the blog's is 10); a fifth of --n-calls when that is fewer")
@@ -336,9 +336,15 @@ def _prune_rule(settings):
 
 
 def _settings_with_prune_rule(settings):
-    """The settings of a new run with the prune rule's defaults filled in (`mlptune tune`'s own for median)."""
+    """The settings of a new run with the prune rule's defaults filled in (`mlptune tune`'s own for median).
+
+    Written down, so a run folder resumes with the defaults it started with: one made before the
+    median waited for 3 trials holds no count and resumes with the rule's own 5.
+    """
     if settings.prune == "median" and settings.prune_after is None:
         settings = replace(settings, prune_after=format_epochs(every_epoch_but_the_last(settings.epochs)))
+    if settings.prune == "median" and settings.prune_min_trials is None:
+        settings = replace(settings, prune_min_trials=TUNE_MEDIAN_MIN_TRIALS)
     rule = _prune_rule(settings)
     if rule is None or settings.prune == "median":  # the median's run.json reads as before the percentile rule
         return settings
