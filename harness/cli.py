@@ -341,12 +341,11 @@ def _settings_with_prune_rule(settings):
     Written down, so a run folder resumes with the defaults it started with: one made before the
     median waited for 3 trials holds no count and resumes with the rule's own 5.
     """
-    if settings.prune == "median" and settings.prune_after is None:
-        settings = replace(settings, prune_after=format_epochs(every_epoch_but_the_last(settings.epochs)))
-    if settings.prune == "median" and settings.prune_min_trials is None:
-        settings = replace(settings, prune_min_trials=TUNE_MEDIAN_MIN_TRIALS)
+    if settings.prune == "median":  # no percentile written: its run.json reads as before the percentile rule
+        after = settings.prune_after or format_epochs(every_epoch_but_the_last(settings.epochs))
+        return replace(settings, prune_after=after, prune_min_trials=settings.prune_min_trials or TUNE_MEDIAN_MIN_TRIALS)
     rule = _prune_rule(settings)
-    if rule is None or settings.prune == "median":  # the median's run.json reads as before the percentile rule
+    if rule is None:
         return settings
     return replace(settings, prune_after=format_epochs(rule.after_epochs), prune_percentile=rule.percentile,
                    prune_min_trials=rule.min_trials)
