@@ -335,32 +335,36 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2_within_10_s(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
-def test_the_initial_points_count_the_default_point_and_at_most_the_drawn_ones():
+def tune_settings(**given):
+    """`mlptune tune`'s settings with its defaults, as the command line gives them before a run starts."""
     from harness import cli
     from harness.run_directory import RunSettings
 
-    def settings(**given):
-        return RunSettings(**{**cli.TUNE_DEFAULTS, **given})
+    return RunSettings(**{**cli.TUNE_DEFAULTS, **given})
 
-    assert cli._initial_point_count(settings()) == 6  # mlptune tune at 50 calls: the default point and 5 drawn
-    assert cli._initial_point_count(settings(initial_points=10)) == 11  # the blog's
-    assert cli._initial_point_count(settings(n_calls=10)) == 3  # a fifth of the calls when that is fewer
-    assert cli._describe_initial_design(settings(initial_design="lhs")) == "6 initial points (Latin hypercube)"
+
+def test_the_initial_points_count_the_default_point_and_at_most_the_drawn_ones():
+    from harness import cli
+
+    assert cli._initial_point_count(tune_settings()) == 6  # mlptune tune at 50 calls: the default point and 5 drawn
+    assert cli._initial_point_count(tune_settings(initial_points=10)) == 11  # the blog's
+    assert cli._initial_point_count(tune_settings(n_calls=10)) == 3  # a fifth of the calls when that is fewer
+    assert cli._describe_initial_design(tune_settings(initial_design="lhs")) == "6 initial points (Latin hypercube)"
 
 
 def test_a_new_median_run_waits_for_3_trials_and_an_older_folder_resumes_with_5():
     from harness import cli
     from harness.run_directory import RunSettings
 
-    new = cli._settings_with_prune_rule(RunSettings(**cli.TUNE_DEFAULTS))
+    new = cli._settings_with_prune_rule(tune_settings())
     assert (new.prune, new.prune_after, new.prune_min_trials) == ("median", "1,2,3,4", 3)  # written to run.json
     assert cli._prune_rule(new).min_trials == 3
-    given = cli._settings_with_prune_rule(RunSettings(**{**cli.TUNE_DEFAULTS, "prune_min_trials": 5}))
+    given = cli._settings_with_prune_rule(tune_settings(prune_min_trials=5))
     assert cli._prune_rule(given).min_trials == 5  # --prune-min-trials still wins
     # run.json of a median run made before: no count written, so it resumes with the rule's own
     before = RunSettings.from_json({**new.to_json(), "prune_min_trials": None})
     assert cli._prune_rule(before).min_trials == 5
     # the percentile rule's settings are untouched, and a rule of none gets no count
-    assert cli._settings_with_prune_rule(RunSettings(**{**cli.TUNE_DEFAULTS, "prune": "none"})).prune_min_trials is None
-    top = cli._settings_with_prune_rule(RunSettings(**{**cli.TUNE_DEFAULTS, "prune": "percentile"}))
+    assert cli._settings_with_prune_rule(tune_settings(prune="none")).prune_min_trials is None
+    top = cli._settings_with_prune_rule(tune_settings(prune="percentile"))
     assert (top.prune_after, top.prune_percentile, top.prune_min_trials) == ("1", 90.0, 3)
