@@ -10,7 +10,9 @@ test set after every epoch and returns -accuracy. The only additions are seeds (
 trained unseeded), so two runs can be compared, and a line per call with its time.
 
 Compare with `mlptune tune --validate-on test --n-calls N --seed S`, each pinned to a core of
-its own (`taskset -c 0` / `taskset -c 1`) and started together.
+its own (`taskset -c 0` / `taskset -c 1`) and started together, as
+`tests/benchmarks/test_search_against_blog.py` does. The last line printed is JSON: wall and
+training seconds, the best, and each call's accuracy and seconds.
 """
 
 from __future__ import annotations
@@ -84,7 +86,8 @@ def main() -> None:
                          random_state=args.seed)
     wall = time.perf_counter() - started
     print(json.dumps({"wall_seconds": round(wall, 1), "best": -result.fun, "best_point": [str(v) for v in result.x],
-                      "training_seconds": round(sum(c["seconds"] for c in calls), 1)}))
+                      "training_seconds": round(sum(c["seconds"] for c in calls), 1),
+                      "calls": [{"accuracy": c["accuracy"], "seconds": round(c["seconds"], 2)} for c in calls]}))
 
 
 if __name__ == "__main__":
