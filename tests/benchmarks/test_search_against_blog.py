@@ -37,13 +37,13 @@ TIME_TARGET = 0.3
 THRESHOLD, THRESHOLD_SECONDS = 0.875, 120
 
 
-def usable_cores() -> list[int]:
+def usable_core_ids() -> list[int]:
     return sorted(os.sched_getaffinity(0))
 
 
 pytestmark = [
     pytest.mark.skipif(not loaders.DEBIAN_FASHION_MNIST_DIR.is_dir(), reason="needs dataset-fashion-mnist"),
-    pytest.mark.skipif(len(usable_cores()) < 2, reason="needs two cores to run the two searches side by side"),
+    pytest.mark.skipif(len(usable_core_ids()) < 2, reason="needs two cores to run the two searches side by side"),
 ]
 
 
@@ -80,7 +80,7 @@ def mlptune_run(run_dir: Path, wall: float) -> SearchRun:
 def side_by_side(n_calls: int, seed: int, folder: Path) -> tuple[SearchRun, SearchRun]:
     """Both searches at once, each on its own core; each one's wall time is from its start to its exit."""
     folder.mkdir(parents=True)
-    blog_core, mlptune_core = usable_cores()[:2]
+    blog_core, mlptune_core = usable_core_ids()[:2]
     commands = {
         "blog": ([sys.executable, "-m", "tests.benchmarks.blog_search", "--n-calls", str(n_calls), "--seed", str(seed),
                   "--logs", str(folder / "blog-logs")], blog_core),
