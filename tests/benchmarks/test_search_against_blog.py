@@ -106,23 +106,27 @@ def side_by_side(n_calls: int, seed: int, folder: Path) -> tuple[SearchRun, Sear
             mlptune_run(folder / "run", walls["mlptune"]))
 
 
+# Issue #14's bar for the mean best: at 11 calls no worse than the blog's code, at 50 calls 0.878 (None: the blog's)
 BUDGETS = [
-    pytest.param(11, id="11-calls"),
-    pytest.param(50, id="50-calls", marks=pytest.mark.skipif(
+    pytest.param(11, None, id="11-calls"),
+    pytest.param(50, 0.878, id="50-calls", marks=pytest.mark.skipif(
         os.environ.get("MLPTUNE_BENCH_50_CALLS") != "1", reason="about 1.5 h: set MLPTUNE_BENCH_50_CALLS=1")),
 ]
 
 
-@pytest.mark.parametrize("n_calls", BUDGETS)
-def test_mlptune_tune_against_the_blogs_search_side_by_side(benchmark, record_ratio, tmp_path, n_calls):
+@pytest.mark.parametrize(("n_calls", "best_bar"), BUDGETS)
+def test_mlptune_tune_against_the_blogs_search_side_by_side(benchmark, record_ratio, tmp_path, n_calls, best_bar):
     pairs = benchmark.pedantic(lambda: [side_by_side(n_calls, seed, tmp_path / f"seed-{seed}") for seed in SEEDS],
                                rounds=1, iterations=1)
     blog, ours = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
     ratio = sum(run.wall for run in ours) / sum(run.wall for run in blog)
     mean_blog, mean_ours = statistics.mean(run.best for run in blog), statistics.mean(run.best for run in ours)
     seeds = "; ".join(f"seed {seed}: blog {b.describe()} / ours {o.describe()}" for seed, b, o in zip(SEEDS, blog, ours))
+    bar = mean_blog if best_bar is None else best_bar
     record_ratio(name=f"{n_calls}-call search, mlptune tune / the blog's code, seeds 0-2 side by side", value=ratio,
-                 target=f"<= {TIME_TARGET} with a mean best no worse", met=ratio <= TIME_TARGET and mean_ours >= mean_blog,
+                 target=f"<= {TIME_TARGET} with a mean best of at least "
+                        + ("the blog's" if best_bar is None else f"{best_bar}"),
+                 met=ratio <= TIME_TARGET and mean_ours >= bar,
                  detail=f"mean best {mean_ours:.4f} vs {mean_blog:.4f}; {seeds}")
     if n_calls == 50:
         within = [run.seconds_to_threshold is not None and run.seconds_to_threshold <= THRESHOLD_SECONDS for run in ours]
