@@ -10,7 +10,7 @@ of the whole commands' wall times summed over the seeds; the bests are compared 
 since one seed's best moves by about 0.005 with its trials' training seeds.
 
 The 11-call budget runs with `make benchmarks` (about 20 min here: the blog's code takes 6-9 min
-a seed). The 50-call protocol takes about 1.5 h (the blog's code 27-35 min a seed) and runs only
+a seed). The 50-call protocol takes about 1 h 45 min (the blog's code 27-40 min a seed) and runs only
 with MLPTUNE_BENCH_50_CALLS=1; it also reports how many seeds reached 0.875 within 120 s of
 training, issue #14's time-to-accuracy target.
 """
@@ -110,7 +110,7 @@ def side_by_side(n_calls: int, seed: int, folder: Path) -> tuple[SearchRun, Sear
 BUDGETS = [
     pytest.param(11, None, id="11-calls"),
     pytest.param(50, 0.878, id="50-calls", marks=pytest.mark.skipif(
-        os.environ.get("MLPTUNE_BENCH_50_CALLS") != "1", reason="about 1.5 h: set MLPTUNE_BENCH_50_CALLS=1")),
+        os.environ.get("MLPTUNE_BENCH_50_CALLS") != "1", reason="about 1 h 45 min: set MLPTUNE_BENCH_50_CALLS=1")),
 ]
 
 
