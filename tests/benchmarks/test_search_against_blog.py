@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from harness.data import loaders
-from tests.benchmarks.time_to_accuracy import summary
+from tests.benchmarks.time_to_accuracy import first_reaching, summary
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = (0, 1, 2)
@@ -62,13 +62,8 @@ class SearchRun:
 
 def blog_run(stdout: str, wall: float) -> SearchRun:
     result = json.loads(stdout.strip().splitlines()[-1])
-    spent, reached = 0.0, None
-    for call in result["calls"]:
-        spent += call["seconds"]
-        if call["accuracy"] >= THRESHOLD:
-            reached = spent
-            break
-    return SearchRun(wall=wall, best=result["best"], seconds_to_threshold=reached)
+    reached = first_reaching([(call["accuracy"], call["seconds"]) for call in result["calls"]], THRESHOLD)
+    return SearchRun(wall=wall, best=result["best"], seconds_to_threshold=None if reached is None else reached[1])
 
 
 def mlptune_run(run_dir: Path, wall: float) -> SearchRun:
@@ -99,11 +94,10 @@ def side_by_side(n_calls: int, seed: int, folder: Path) -> tuple[SearchRun, Sear
             if name not in walls and process.poll() is not None:
                 walls[name] = time.perf_counter() - started[name]
         time.sleep(0.2)
+    outputs = {name: (folder / f"{name}.log").read_text() for name in processes}
     for name, process in processes.items():
-        output = (folder / f"{name}.log").read_text()
-        assert process.returncode == 0, f"{name} search failed at seed {seed}:\n{output[-2000:]}"
-    return (blog_run((folder / "blog.log").read_text(), walls["blog"]),
-            mlptune_run(folder / "run", walls["mlptune"]))
+        assert process.returncode == 0, f"{name} search failed at seed {seed}:\n{outputs[name][-2000:]}"
+    return blog_run(outputs["blog"], walls["blog"]), mlptune_run(folder / "run", walls["mlptune"])
 
 
 # Issue #14's bar for the mean best: at 11 calls no worse than the blog's code, at 50 calls 0.878 (None: the blog's)

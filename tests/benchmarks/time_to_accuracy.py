@@ -22,15 +22,23 @@ def summary(run_dir: Path) -> dict:
     row = {"run": str(run_dir), "wall_min": results["timing"]["wall_seconds"] / 60,
            "best": results["best"]["score"], "best_call": results["best"]["index"] + 1,
            "pruned": sum(t["status"] == "pruned" for t in trials), "calls": len(trials)}
+    calls = [(trial["score"] if trial["status"] == "ok" else None, trial["seconds"]) for trial in trials]
     for threshold in THRESHOLDS:
-        spent, reached = 0.0, None
-        for trial in trials:
-            spent += trial["seconds"]
-            if trial["status"] == "ok" and trial["score"] >= threshold:
-                reached = (trial["index"] + 1, spent)
-                break
-        row[threshold] = reached
+        row[threshold] = first_reaching(calls, threshold)
     return row
+
+
+def first_reaching(calls, threshold: float) -> tuple[int, float] | None:
+    """The first call (1-based) whose score reached `threshold`, with the seconds summed up to it; None if none did.
+
+    `calls` holds (score, seconds) in call order; a score of None (a pruned or failed trial) never counts.
+    """
+    spent = 0.0
+    for call, (score, seconds) in enumerate(calls, start=1):
+        spent += seconds
+        if score is not None and score >= threshold:
+            return call, spent
+    return None
 
 
 def main(argv: list[str] | None = None) -> None:
