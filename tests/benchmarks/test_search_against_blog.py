@@ -17,7 +17,6 @@ training, issue #14's time-to-accuracy target.
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -29,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from harness.data import loaders
-from tests.benchmarks.time_to_accuracy import first_reaching, summary
+from tests.benchmarks.time_to_accuracy import blog_summary, summary
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = (0, 1, 2)
@@ -60,14 +59,8 @@ class SearchRun:
         return f"{self.wall:.0f} s, best {self.best:.4f}, {THRESHOLD} {reached}"
 
 
-def blog_run(stdout: str, wall: float) -> SearchRun:
-    result = json.loads(stdout.strip().splitlines()[-1])
-    reached = first_reaching([(call["accuracy"], call["seconds"]) for call in result["calls"]], THRESHOLD)
-    return SearchRun(wall=wall, best=result["best"], seconds_to_threshold=None if reached is None else reached[1])
-
-
-def mlptune_run(run_dir: Path, wall: float) -> SearchRun:
-    row = summary(run_dir)
+def search_run(row: dict, wall: float) -> SearchRun:
+    """A `time_to_accuracy` row with the whole command's wall time."""
     reached = row[THRESHOLD]
     return SearchRun(wall=wall, best=row["best"], seconds_to_threshold=None if reached is None else reached[1])
 
@@ -94,10 +87,10 @@ def side_by_side(n_calls: int, seed: int, folder: Path) -> tuple[SearchRun, Sear
             if name not in walls and process.poll() is not None:
                 walls[name] = time.perf_counter() - started[name]
         time.sleep(0.2)
-    outputs = {name: (folder / f"{name}.log").read_text() for name in processes}
     for name, process in processes.items():
-        assert process.returncode == 0, f"{name} search failed at seed {seed}:\n{outputs[name][-2000:]}"
-    return blog_run(outputs["blog"], walls["blog"]), mlptune_run(folder / "run", walls["mlptune"])
+        assert process.returncode == 0, f"{name} search failed at seed {seed}:\n{(folder / f'{name}.log').read_text()[-2000:]}"
+    return (search_run(blog_summary(folder / "blog.log"), walls["blog"]),
+            search_run(summary(folder / "run"), walls["mlptune"]))
 
 
 # Issue #14's bar for the mean best: at 11 calls no worse than the blog's code, at 50 calls 0.878 (None: the blog's)
