@@ -152,11 +152,11 @@ def test_poor_trials_are_pruned_by_default_and_the_best_is_a_full_budget_trial(t
     assert "median pruning after epoch 1,2, 2 TensorFlow threads per trial; writing run" in run.stdout  # every epoch but the last
     assert "pruned after epoch" in run.stdout
     results = json.loads((tmp_path / "run" / "results.json").read_text())
-    assert results["budget"]["prune"] == {"rule": "median", "after_epochs": [1, 2], "min_trials": 3}
+    assert results["budget"]["prune"] == {"rule": "median", "after_epochs": [1, 2], "min_trials": 1}
     written = json.loads((tmp_path / "run" / "run.json").read_text())
-    assert (written["prune_after"], written["prune_min_trials"]) == ("1,2", 3)  # a resume keeps them
+    assert (written["prune_after"], written["prune_min_trials"]) == ("1,2", 1)  # a resume keeps them
     statuses = [t["status"] for t in results["trials"]]
-    assert statuses[:3] == ["ok"] * 3 and "pruned" in statuses  # the median needs 3 trials first
+    assert statuses[0] == "ok" and "pruned" in statuses  # the first trial has nothing to be checked against
     assert results["best"]["status"] == "ok" and len(results["best"]["epoch_scores"]) == 3
     assert results["best_model_check"]["matches_recorded"] is True
 
@@ -352,13 +352,16 @@ def test_the_initial_points_count_the_default_point_and_at_most_the_drawn_ones()
     assert cli._describe_initial_design(tune_settings(initial_design="lhs")) == "6 initial points (Latin hypercube)"
 
 
-def test_a_new_median_run_waits_for_3_trials_and_an_older_folder_resumes_with_5():
+def test_a_new_median_run_waits_for_1_trial_and_older_folders_resume_with_their_own_count():
     from harness import cli
     from harness.run_directory import RunSettings
 
     new = cli._settings_with_prune_rule(tune_settings())
-    assert (new.prune, new.prune_after, new.prune_min_trials) == ("median", "1,2,3,4", 3)  # written to run.json
-    assert cli._prune_rule(new).min_trials == 3
+    assert (new.prune, new.prune_after, new.prune_min_trials) == ("median", "1,2,3,4", 1)  # written to run.json
+    assert cli._prune_rule(new).min_trials == 1
+    # run.json of a median run made while the default was 3 says so, and resumes with it
+    three = RunSettings.from_json({**new.to_json(), "prune_min_trials": 3})
+    assert cli._prune_rule(three).min_trials == 3
     given = cli._settings_with_prune_rule(tune_settings(prune_min_trials=5))
     assert cli._prune_rule(given).min_trials == 5  # --prune-min-trials still wins
     # run.json of a median run made before: no count written, so it resumes with the rule's own
