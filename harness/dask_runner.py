@@ -46,7 +46,7 @@ from harness.errors import InputError
 from harness.model_check import score_saved_model
 from harness.threads import DEFAULT_THREADS, check_threads
 from harness.trial import FAILED, Trial
-from harness.trial_runner import DEFAULT_TRIALS_PER_WORKER, WorkerProcessRunner
+from harness.trial_runner import DEFAULT_TRIALS_PER_WORKER, PickledModel, WorkerProcessRunner
 
 CONNECT_TIMEOUT = 8  # seconds: an unreachable scheduler is an error well within 10 s
 DASK_CONFIG = {
@@ -122,15 +122,26 @@ def connect(address: ClusterAddress):
 _TRIAL_PROCESSES: dict[str, Any] = {}  # on a Dask worker: the trial process of the search `token` names
 
 
-def _run_trial_task(*, token, create_model, data, epochs, batch_size, trials_per_worker, trial_timeout, threads,
-                    params, index, seed, log_dir, beat, stop_below=None) -> tuple:
-    """On a Dask worker: one trial in this worker's trial process; the model's bytes if it beat `beat`."""
+def _run_trial_task(*, token, create_model: PickledModel, data, epochs, batch_size, trials_per_worker, trial_timeout,
+                    threads, params, index, seed, log_dir, beat, stop_below=None) -> tuple:
+    """On a Dask worker: one trial in this worker's trial process; the model's bytes if it beat `beat`.
+
+    `create_model` comes as a `PickledModel`, so a module this worker cannot import by name (a
+    pytest test file) still loads where its file exists.
+    """
     runner = _TRIAL_PROCESSES.get(token)
     if runner is None:
         for other in list(_TRIAL_PROCESSES):  # a search that ended without closing (its driver died)
             _TRIAL_PROCESSES.pop(other).close()
+        try:
+            loaded = create_model.load()
+        except Exception as error:  # noqa: BLE001 - the trial fails with the reason; the next task tries again
+            reason = (f"WorkerSetupError: Dask worker cannot load create_model ({type(error).__name__}: {error}); "
+                      "define it at module level in a module every worker can import")
+            return Trial(index=index, params=params, seed=seed, status=FAILED, score=None, val_loss=None,
+                         seconds=0.0, error=reason[:500]), None
         runner = _TRIAL_PROCESSES[token] = WorkerProcessRunner(
-            create_model=create_model, data=data, epochs=epochs, batch_size=batch_size,
+            create_model=loaded, data=data, epochs=epochs, batch_size=batch_size,
             trials_per_worker=trials_per_worker, trial_timeout=trial_timeout, threads=threads)
     trial, model = runner.run(params=params, index=index, seed=seed, log_dir=log_dir, stop_below=stop_below)
     saved = None
@@ -167,9 +178,9 @@ class DaskRunner:
                  threads: int | None = DEFAULT_THREADS):
         address.check()
         self._token = uuid.uuid4().hex
-        self._fixed = dict(token=self._token, create_model=create_model, epochs=epochs, batch_size=batch_size,
-                           trials_per_worker=trials_per_worker or DEFAULT_TRIALS_PER_WORKER, trial_timeout=trial_timeout,
-                           threads=check_threads(threads))
+        self._fixed = dict(token=self._token, create_model=PickledModel.of(create_model), epochs=epochs,
+                           batch_size=batch_size, trials_per_worker=trials_per_worker or DEFAULT_TRIALS_PER_WORKER,
+                           trial_timeout=trial_timeout, threads=check_threads(threads))
         self._data = data
         self._data_future = None
         self.client = connect(address)

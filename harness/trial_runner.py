@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -39,6 +40,36 @@ pinned to one core pays in full while its trial trains. Replaced every 5 trials 
 in-process; every 25 trials, one replacement per 50 calls, and at most about 25 models' worth of
 memory per worker (docs/performance.md, "Fewer worker start-ups").
 """
+
+
+@dataclass(frozen=True)
+class PickledModel:
+    """`create_model` pickled, with the name and file of its module, for another process to load.
+
+    Unpickling imports the module by name, and a process other than the search's (a trial process,
+    a Dask worker) may not find it so: pytest imports a test file from a folder it puts on its own
+    sys.path, or with --import-mode=importlib from its location under a dotted name. `load` imports
+    the module by name where it can, else from its file under the same name, and then unpickles.
+    """
+
+    pickled: bytes
+    module_file: tuple[str, str] | None  # (module name, file) of create_model's function, if it has a file
+
+    @classmethod
+    def of(cls, create_model: Callable[..., Any]) -> PickledModel:
+        import functools
+        import pickle
+
+        function = create_model.func if isinstance(create_model, functools.partial) else create_model
+        module = sys.modules.get(getattr(function, "__module__", None) or "")
+        file = getattr(module, "__file__", None)
+        return cls(pickled=pickle.dumps(create_model), module_file=(module.__name__, file) if file else None)
+
+    def load(self) -> Callable[..., Any]:
+        import pickle
+
+        _import_model_module(self.module_file)
+        return pickle.loads(self.pickled)
 
 
 class TrialRunner(Protocol):
@@ -153,8 +184,8 @@ class WorkerProcessRunner:
         require_int("trials_per_worker", trials_per_worker)
         self.trial_timeout = trial_timeout  # seconds a trial may take before its worker is killed; None: no limit
         self._threads = check_threads(threads)
-        self._setup = dict(sys_path=list(sys.path), create_model=create_model, data=data, epochs=epochs,
-                           batch_size=batch_size, threads=threads)
+        self._model = (list(sys.path), PickledModel.of(create_model))
+        self._setup = dict(data=data, epochs=epochs, batch_size=batch_size, threads=threads)
         self.trials_per_worker = trials_per_worker
         self._process: subprocess.Popen | None = None
         self._connection = None
@@ -263,6 +294,7 @@ class WorkerProcessRunner:
         connection = Connection(ours.detach())
         self.workers_started += 1
         try:
+            connection.send(self._model)  # this process's sys.path first: create_model's module may be found there only
             connection.send(self._setup)
         except OSError:
             pass  # the worker died at once; the trial's receive sees it and fails that trial
@@ -316,16 +348,52 @@ def _worker_main(connection, parent_pid: int) -> None:
     # Ctrl-C reaches the whole process group; the search decides what happens, and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_when_orphaned(parent_pid)
+    sys.path[:], pickled_model = connection.recv()
     setup = connection.recv()
-    sys.path[:] = setup.pop("sys_path")
+    try:
+        create_model = pickled_model.load()
+    except Exception as error:  # noqa: BLE001 - every trial then fails with this reason instead of a dead process
+        reason = (f"WorkerSetupError: the trial process cannot load create_model ({type(error).__name__}: {error}); "
+                  "define it at module level in a module a fresh Python process can import")[:500]
+
+        def refuse(job: dict[str, Any]) -> tuple[Trial, bool]:
+            return Trial(index=job["index"], params=job["params"], seed=job["seed"], status=FAILED, score=None,
+                         val_loss=None, seconds=0.0, error=reason), False
+
+        _serve(connection, run=refuse, save=lambda path: reason, score=lambda path: (None, reason))
+        return
     from harness.native_logs import import_tensorflow
 
     import_tensorflow()  # now, while the worker before us finishes its last trial
     pin_threads(setup.pop("threads"))
     import keras  # noqa: F401
-    fixed = dict(create_model=setup["create_model"], data=setup["data"], epochs=setup["epochs"],
-                 batch_size=setup["batch_size"])
-    model = None
+    fixed = dict(create_model=create_model, data=setup["data"], epochs=setup["epochs"], batch_size=setup["batch_size"])
+    trained = [None]  # the model of the last trial, until the next one
+
+    def run(job: dict[str, Any]) -> tuple[Trial, bool]:
+        trained[0] = None
+        trial, trained[0] = run_trial(**fixed, **job)
+        return trial, trained[0] is not None
+
+    def save(path: str) -> str | None:
+        try:
+            trained[0].save(path)
+        except Exception as error:  # noqa: BLE001 - reported to the search, which raises it
+            return f"{type(error).__name__}: {error}"
+        return None
+
+    def score(path: str) -> tuple[dict[str, float] | None, str | None]:
+        try:
+            return score_saved_model(path, fixed["data"]), None
+        except Exception as error:  # noqa: BLE001 - reported to the search, which raises it
+            return None, f"{type(error).__name__}: {error}"
+
+    _serve(connection, run=run, save=save, score=score)
+
+
+def _serve(connection, *, run: Callable, save: Callable, score: Callable) -> None:
+    """Answer the search's requests, each with what its handler returns, until the search stops us or goes."""
+    handlers = {_RUN: run, _SAVE: save, _SCORE: score}
     while True:
         try:
             command, payload = connection.recv()
@@ -333,22 +401,50 @@ def _worker_main(connection, parent_pid: int) -> None:
             return
         if command == _STOP:
             return
-        if command == _RUN:
-            model = None
-            trial, model = run_trial(**fixed, **payload)
-            connection.send((trial, model is not None))
-        elif command == _SAVE:
-            try:
-                model.save(payload)
-            except Exception as error:  # noqa: BLE001 - reported to the search, which raises it
-                connection.send(f"{type(error).__name__}: {error}")
-            else:
-                connection.send(None)
-        elif command == _SCORE:
-            try:
-                connection.send((score_saved_model(payload, fixed["data"]), None))
-            except Exception as error:  # noqa: BLE001 - reported to the search, which raises it
-                connection.send((None, f"{type(error).__name__}: {error}"))
+        connection.send(handlers[command](payload))
+
+
+def _import_model_module(module_file: tuple[str, str] | None) -> None:
+    """Import create_model's module by name, or else from its file under the same name (as pytest's importlib mode does)."""
+    import importlib
+    import importlib.util
+
+    if module_file is None:
+        return
+    name, file = module_file
+    try:
+        importlib.import_module(name)
+        return
+    except ModuleNotFoundError as error:
+        if error.name is None or not (name == error.name or name.startswith(f"{error.name}.")):
+            raise  # the module was found, and something it imports was not: its file would fail the same way
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no module named {name!r}, and {file} cannot be loaded")
+    _placeholder_parents(name)  # pickle imports "a.b" through "a"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+
+
+def _placeholder_parents(name: str) -> None:
+    """An empty module for each parent package of `name` that cannot be imported (what pytest does for its own import)."""
+    import importlib
+    import types
+
+    parts = name.split(".")
+    for end in range(1, len(parts)):
+        parent = ".".join(parts[:end])
+        if parent in sys.modules:
+            continue
+        try:
+            importlib.import_module(parent)
+        except ModuleNotFoundError:
+            sys.modules[parent] = types.ModuleType(parent)
 
 
 def _exit_when_orphaned(parent_pid: int) -> None:

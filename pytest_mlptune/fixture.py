@@ -7,6 +7,7 @@ import json
 import os
 import shlex
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,14 +91,15 @@ class TuneFixture:
     """
 
     def __init__(self, *, settings: TuneSettings, nodeid: str, environment_key: str, node, tolerance: Tolerance,
-                 benchmark=None):
+                 benchmark: Callable[[], Any] | None = None):
         self.settings = settings
         self.nodeid = nodeid
         self.environment_key = environment_key
         self.baseline_path = baseline_path(settings.baselines_dir, environment_key, nodeid)
         self.tolerance = tolerance
         self._node = node
-        self._benchmark = benchmark  # pytest-benchmark's fixture when that plugin is active, else None
+        # Returns pytest-benchmark's fixture (None without that plugin); called only for a search it times.
+        self._benchmark = benchmark
         self._repeats: list = []
         self._inputs: _SearchInputs | None = None
         self.last_replay = None  # the scores the last check's replay got (a harness ReplayResult), for inspection
@@ -149,9 +151,10 @@ class TuneFixture:
                 seed=self.settings.seed + repeat, epochs=epochs, batch_size=batch_size, x0=x0,
                 n_initial_points=n_initial_points, **options)
             try:
-                if repeat == 0 and self._benchmark is not None and not on_dask:  # one timing per test; batches
-                    # on Dask train in parallel, so a trial is not a round on this thread
-                    result = self._timed(search, epochs=epochs, batch_size=batch_size)
+                # One timing per test; batches on Dask train in parallel, so a trial is not a round on this thread.
+                benchmark = self._benchmark() if repeat == 0 and self._benchmark is not None and not on_dask else None
+                if benchmark is not None:
+                    result = self._timed(benchmark, search, epochs=epochs, batch_size=batch_size)
                 else:
                     result = search()
             except SearchAborted as aborted:
@@ -261,14 +264,14 @@ class TuneFixture:
             self._early_replay.cancel()
             self._early_replay = None
 
-    def _timed(self, search, *, epochs: int, batch_size: int):
+    def _timed(self, benchmark, search, *, epochs: int, batch_size: int):
         from harness.environment import environment
         from pytest_mlptune.trial_timing import search_with_timed_trials
 
-        result = search_with_timed_trials(self._benchmark, lambda execute: search(trial_executor=execute),
+        result = search_with_timed_trials(benchmark, lambda execute: search(trial_executor=execute),
                                           rounds=self.settings.n_calls)
         versions = environment()
-        self._benchmark.extra_info.update({
+        benchmark.extra_info.update({
             "mlptune": "each round is one trial of the search (training and validation, not the optimizer)",
             "n_calls": self.settings.n_calls, "seed": self.settings.seed, "epochs": epochs, "batch_size": batch_size,
             "tensorflow": versions.get("tensorflow"), "keras": versions.get("keras"),
@@ -303,7 +306,8 @@ class TuneFixture:
             search=compare_search(best=best, baseline=baseline.value, std=baseline.std, k=tolerance.k,
                                   floor=tolerance.search_floor),
             replay=compare_replay(baseline_scores=baseline.replay_scores, new_scores=replayed.scores,
-                                  k=tolerance.k, floor=tolerance.floor, failed=replayed.failed),
+                                  k=tolerance.k, floor=tolerance.floor, failed=replayed.failed,
+                                  first_error=replayed.errors[0] if replayed.errors else None),
             location=location, update_command=self.update_command(),
             training_data_changed=baseline.data.get("train_fingerprint") != result.data.get("train_fingerprint"))
         if not verdict.status.passed:  # regressed, or a check that could not have failed

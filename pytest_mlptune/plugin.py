@@ -6,6 +6,7 @@ run, and those imports happen inside the fixture's search only.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,7 +107,7 @@ def mlptune(request: pytest.FixtureRequest) -> Iterator[TuneFixture]:
         node=request.node,
         tolerance=Tolerance(k=_tolerance(marker, "k", settings.k), floor=_tolerance(marker, "floor", settings.floor),
                             search_floor=_tolerance(marker, "search_floor", settings.search_floor)),
-        benchmark=_benchmark_fixture(request),
+        benchmark=functools.partial(_benchmark_fixture, request),
     )
     request.node.user_properties.append((BASELINE_PROPERTY, str(fixture.baseline_path)))
     yield fixture
@@ -133,7 +134,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def _benchmark_fixture(request: pytest.FixtureRequest):
     """pytest-benchmark's fixture, so tuning tests record their trial times; None without that plugin.
 
-    Under --benchmark-skip that fixture skips the test; the search then runs untimed instead.
+    Asked for only when a search is about to be timed: pytest-benchmark warns about a fixture a
+    test never used, which a test that fails before its search (no baseline) would otherwise
+    print. Under --benchmark-skip that fixture skips the test; the search then runs untimed instead.
     """
     if request.config.getoption("benchmark_skip", default=False) and \
             not request.config.getoption("benchmark_only", default=False):

@@ -89,6 +89,7 @@ class ReplayComparison:
     seeds: int
     baseline_mean: float  # the baseline's mean replay score: no drop can exceed it
     failed: int = 0
+    first_error: str | None = None  # why the first failed trial failed, so a crash is not read as a worse model
 
     @property
     def status(self) -> Status:
@@ -96,6 +97,8 @@ class ReplayComparison:
 
     def describe(self) -> str:
         failed = f", {self.failed} failed trial{'s' if self.failed != 1 else ''} scored 0" if self.failed else ""
+        if self.failed and self.first_error:
+            failed += f", the first: {self.first_error}"
         return (f"replay {self.delta:+.4f} ± {self.stderr:.4f} over {self.configs} config"
                 f"{'s' if self.configs != 1 else ''} x {self.seeds} seed{'s' if self.seeds != 1 else ''}"
                 f" (bound {self.bound:.4f}{failed}): {self.status}")
@@ -128,7 +131,7 @@ def replay_stderr(*, baseline_scores: Sequence[Sequence[float]], new_scores: Seq
 
 
 def compare_replay(*, baseline_scores: Sequence[Sequence[float]], new_scores: Sequence[Sequence[float]],
-                   k: float, floor: float, failed: int = 0) -> ReplayComparison:
+                   k: float, floor: float, failed: int = 0, first_error: str | None = None) -> ReplayComparison:
     """Configuration by configuration: mean over configurations of (new mean - baseline mean)."""
     if not baseline_scores or len(baseline_scores) != len(new_scores) \
             or any(len(base) != len(new) or not base for base, new in zip(baseline_scores, new_scores)) \
@@ -139,6 +142,7 @@ def compare_replay(*, baseline_scores: Sequence[Sequence[float]], new_scores: Se
     stderr = replay_stderr(baseline_scores=baseline_scores, new_scores=new_scores)
     return ReplayComparison(delta=delta, stderr=stderr, bound=allowed_drop(stderr=stderr, k=k, floor=floor),
                             configs=len(baseline_scores), seeds=len(baseline_scores[0]), failed=failed,
+                            first_error=first_error,
                             baseline_mean=statistics.fmean(score for row in baseline_scores for score in row))
 
 

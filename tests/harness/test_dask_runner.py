@@ -90,6 +90,12 @@ def test_a_trial_that_kills_its_process_fails_alone(digits):
     assert any(t.ok for t in result.trials)
 
 
+def test_a_create_model_loaded_by_location_trains_on_embedded_workers(digits, model_by_location):
+    # Dask workers unpickle a task's arguments by module name; this module has only a file.
+    result = run_search(create_model=model_by_location, data=digits, workers=2, **{**FAST, "n_calls": 2})
+    assert all(t.ok for t in result.trials), [t.error for t in result.trials]
+
+
 def worker_killing_model(**params):
     """Kills the Dask worker that holds its trial process (the trial process then exits, orphaned)."""
     if params["num_layers"] > 3:
@@ -117,6 +123,7 @@ def test_a_thread_drawing_from_the_global_random_does_not_change_a_trial(digits,
 
     from harness.dask_runner import _close_trial_process, _run_trial_task
     from harness.trial import run_trial
+    from harness.trial_runner import PickledModel
 
     params = dict(learning_rate=0.01, num_layers=3, num_nodes=64, hidden_activation="relu")
     expected, _ = run_trial(create_model=digits_model, params=params, data=digits, index=0, seed=11, epochs=1,
@@ -132,7 +139,7 @@ def test_a_thread_drawing_from_the_global_random_does_not_change_a_trial(digits,
     drawing = threading.Thread(target=draw, daemon=True)
     drawing.start()
     try:
-        trial, _ = _run_trial_task(token="t", create_model=digits_model, data=digits, epochs=1, batch_size=64,
+        trial, _ = _run_trial_task(token="t", create_model=PickledModel.of(digits_model), data=digits, epochs=1, batch_size=64,
                                    trials_per_worker=5, trial_timeout=None, threads=2, params=params, index=0, seed=11,
                                    log_dir=None, beat=1.0)
     finally:

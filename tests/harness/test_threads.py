@@ -105,11 +105,12 @@ def test_a_run_folder_from_before_the_pool_was_pinned_resumes_with_one_thread_pe
 
 def test_a_dask_task_hands_the_pool_to_its_trial_process(digits):
     from harness.dask_runner import _close_trial_process, _run_trial_task
+    from harness.trial_runner import PickledModel
 
     try:
-        trial, _ = _run_trial_task(token="pool", create_model=pool_reporting_model, data=digits, trials_per_worker=1,
-                                   trial_timeout=None, threads=3, params=PARAMS, index=0, seed=0, log_dir=None,
-                                   beat=None, **FAST)
+        trial, _ = _run_trial_task(token="pool", create_model=PickledModel.of(pool_reporting_model), data=digits,
+                                   trials_per_worker=1, trial_timeout=None, threads=3, params=PARAMS, index=0, seed=0,
+                                   log_dir=None, beat=None, **FAST)
     finally:
         _close_trial_process("pool")
     assert trial.error == "RuntimeError: pool 3 variable 3"

@@ -1,5 +1,6 @@
 """Trials in a recycled worker process: same trials as in-process, a dead worker is one failed trial."""
 
+import functools
 import os
 import signal
 
@@ -51,6 +52,53 @@ def test_workers_are_replaced_after_the_given_number_of_trials(digits, digits_mo
         runner.close()
     assert pids[0] == pids[1] != pids[2]
     assert runner.workers_started == 2 and runner.worker_pid is None
+
+
+def test_a_create_model_from_a_folder_only_this_process_has_on_its_path_trains_in_a_worker(digits, tmp_path,
+                                                                                          monkeypatch):
+    # What pytest does with tests/test_x.py in a folder without __init__.py: it puts the folder on
+    # sys.path and imports the file as a top-level module, which the worker must import too.
+    (tmp_path / "model_only_here.py").write_text(
+        "from harness.model import create_model\n"
+        "def model(input_shape, num_classes, **params):\n"
+        "    return create_model(**params, input_shape=input_shape, num_classes=num_classes, jit_compile=False)\n")
+    monkeypatch.syspath_prepend(tmp_path)
+    import model_only_here
+
+    runner = WorkerProcessRunner(create_model=functools.partial(model_only_here.model, input_shape=digits.input_shape,
+                                                                num_classes=digits.num_classes),
+                                 data=digits, trials_per_worker=1, **FAST)
+    try:
+        trial, _ = runner.run(params=dict(learning_rate=0.01, num_layers=3, num_nodes=8, hidden_activation="relu"),
+                              index=0, seed=0, log_dir=None)
+    finally:
+        runner.close()
+    assert trial.ok, trial.error
+
+
+SMALL = dict(learning_rate=0.01, num_layers=3, num_nodes=8, hidden_activation="relu")
+
+
+def test_a_create_model_loaded_by_location_under_a_dotted_name_trains_in_a_worker(digits, model_by_location):
+    runner = WorkerProcessRunner(create_model=model_by_location, data=digits, trials_per_worker=1, **FAST)
+    try:
+        trial, _ = runner.run(params=SMALL, index=0, seed=0, log_dir=None)
+    finally:
+        runner.close()
+    assert trial.ok, trial.error
+
+
+def test_a_create_model_the_worker_cannot_load_fails_each_trial_with_the_reason(digits, model_by_location, tmp_path):
+    (tmp_path / "model_by_location.py").unlink()  # neither its name nor its file imports in a fresh process
+    runner = WorkerProcessRunner(create_model=model_by_location, data=digits, trials_per_worker=5, **FAST)
+    try:
+        trials = [runner.run(params=SMALL, index=index, seed=index, log_dir=None)[0] for index in range(2)]
+    finally:
+        runner.close()
+    for trial in trials:
+        assert not trial.ok
+        assert trial.error.startswith("WorkerSetupError: the trial process cannot load create_model (FileNotFoundError")
+        assert "define it at module level in a module a fresh Python process can import" in trial.error
 
 
 def test_a_trial_that_kills_its_worker_is_a_failed_trial_and_the_search_goes_on(digits):

@@ -205,7 +205,8 @@ def test_plugin_import_stays_light():
     assert output.strip() == "[]"
 
 
-def test_a_check_that_can_only_fail_fails_before_the_search_starts(pytester):
+def test_a_check_that_can_only_fail_fails_before_the_search_starts(pytester, monkeypatch):
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # pytest-benchmark stays on in the inner run
     pytester.makepyfile(
         "import sys\n"
         "import numpy as np\n"
@@ -226,6 +227,8 @@ def test_a_check_that_can_only_fail_fails_before_the_search_starts(pytester):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*no baseline for this test in environment *; create it with: mlptune baselines update*"])
     assert "the search ran" not in result.stdout.str() and "TensorFlow was loaded" not in result.stdout.str()
+    # Nothing was timed, so pytest-benchmark has nothing to say (it warns when its fixture goes unused).
+    assert "Benchmark fixture was not used" not in result.stdout.str()
 
 
 def test_bad_search_input_is_a_one_line_test_failure(pytester):
@@ -322,6 +325,7 @@ def test_a_tuning_test_that_checks_nothing_fails(tuning_project, monkeypatch, be
         "*SKIPPED*on purpose*",
         "*3 tuning tests checked nothing (skipped, or no mlptune.check call), so they failed: *",
     ])
+    assert "Benchmark fixture was not used" not in result.stdout.str()  # test_no_search timed nothing
 
 
 @pytest.mark.parametrize(("where", "message"), [
@@ -343,12 +347,14 @@ def test_updating_baselines_needs_the_command_line(pytester, monkeypatch, where,
 
 
 @pytest.mark.slow  # an end-to-end run: make test-slow
-def test_a_baseline_recorded_on_dask_workers_holds_in_process_with_the_same_batch_size(tuning_project):
+def test_a_baseline_recorded_on_dask_workers_holds_in_process_with_the_same_batch_size(tuning_project, monkeypatch):
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # pytest-benchmark stays on in the inner runs
     budget = ["--n-calls", "4", "-p", "no:randomly", "-p", "no:cacheprovider", "-k", "8", "--tune-trials-per-batch", "2"]
     made = tuning_project.runpytest_subprocess("--tune", "--update-baselines", "--tune-workers", "2", *budget)
     made.assert_outcomes(passed=1)
     made.stdout.fnmatch_lines(["mlptune: tune on (update baselines), n_calls 4, seed 0, 2 trials per batch, "
                                "on Dask (2 workers)*"])
+    assert "Benchmark fixture was not used" not in made.stdout.str()  # trials on Dask are not timed here
     [path] = (tuning_project.path / "baselines").glob("*/*.json")
     assert json.loads(path.read_text())["budget"]["trials_per_batch"] == 2
     here = tuning_project.runpytest_subprocess("--tune", *budget)  # the same trials, trained one by one here

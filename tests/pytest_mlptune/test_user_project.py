@@ -78,3 +78,19 @@ def test_create_baseline_pass_then_catch_real_damage(pytester, monkeypatch):
         assert (hint in damaged.stdout.str()) == data_changed, damaged.stdout.str()
     assert len(list((pytester.path / "baselines").glob("*/*.json"))) == 1
 
+
+
+@pytest.mark.slow  # an end-to-end run: make test-slow
+@pytest.mark.parametrize("import_mode", ["prepend", "importlib"])
+def test_tests_in_a_folder_of_their_own_replay_their_baseline_under_either_import_mode(pytester, monkeypatch,
+                                                                                      import_mode):
+    # pytest imports tests/test_mine.py (no __init__.py) from a folder it puts on its own sys.path, or
+    # by location under the name tests.test_mine: the replay's trial process must load it either way.
+    pytester.mkdir("tests")
+    (pytester.path / "tests" / "test_mine.py").write_text(USER_TEST)
+    monkeypatch.delenv("MODE", raising=False)
+    budget = ["--tune", "--n-calls", "2", "-p", "no:cacheprovider", f"--import-mode={import_mode}", "tests"]
+    pytester.runpytest_subprocess("--update-baselines", *budget).assert_outcomes(passed=1)
+    checked = pytester.runpytest_subprocess(*budget)
+    checked.assert_outcomes(passed=1)
+    checked.stdout.fnmatch_lines(["*tests/test_mine.py::test_my_model_still_tunes*+0.0000 ± 0.0000 (*x4)*ok*"])

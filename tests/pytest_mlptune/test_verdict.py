@@ -139,6 +139,13 @@ def test_a_drop_of_the_replay_alone_is_a_regression_with_both_signals_named():
         "mlptune baselines update t.py::t --n-calls 10")
 
 
+def test_a_replay_whose_trials_crashed_says_why_the_first_one_did():
+    crashed = compare_replay(baseline_scores=[[0.8, 0.8]], new_scores=[[0.0, 0.0]], k=3, floor=0.01, failed=2,
+                             first_error="{'units': 8} seed 1: WorkerSetupError: the trial process cannot load create_model")
+    assert "(bound 0.0100, 2 failed trials scored 0, the first: {'units': 8} seed 1: WorkerSetupError: " in \
+        crashed.describe()
+
+
 def test_a_search_that_no_longer_tunes_is_a_regression_even_when_the_replay_holds():
     result = verdict(replay(0.0), search(0.70))
     assert result.status is Status.REGRESSED
