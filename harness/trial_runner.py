@@ -57,11 +57,9 @@ class PickledModel:
 
     @classmethod
     def of(cls, create_model: Callable[..., Any]) -> PickledModel:
-        import functools
         import pickle
 
-        function = create_model.func if isinstance(create_model, functools.partial) else create_model
-        module = sys.modules.get(getattr(function, "__module__", None) or "")
+        module = sys.modules.get(_module_name(create_model) or "")
         file = getattr(module, "__file__", None)
         return cls(pickled=pickle.dumps(create_model), module_file=(module.__name__, file) if file else None)
 
@@ -110,17 +108,23 @@ _RUN, _SAVE, _SCORE, _STOP = "run", "save", "score", "stop"
 
 def worker_problem(create_model: Callable[..., Any]) -> str | None:
     """Why a worker process could not import `create_model` by name, or None when it can."""
-    import functools
     import pickle
 
-    function = create_model.func if isinstance(create_model, functools.partial) else create_model
-    if getattr(function, "__module__", None) == "__main__":
+    if _module_name(create_model) == "__main__":
         return "it is defined in the __main__ script, which a worker does not run"
     try:
         pickle.dumps(create_model)
     except Exception as error:  # noqa: BLE001 - pickle raises several types for the same problem
         return f"{type(error).__name__}: {error}"
     return None
+
+
+def _module_name(create_model: Callable[..., Any]) -> str | None:
+    """The module that defines `create_model`, or a partial's function: where a worker imports it from."""
+    import functools
+
+    function = create_model.func if isinstance(create_model, functools.partial) else create_model
+    return getattr(function, "__module__", None)
 
 
 def make_runner(*, create_model: Callable[..., Any], data: Dataset, epochs: int, batch_size: int,
@@ -368,16 +372,17 @@ def _worker_main(connection, parent_pid: int) -> None:
     pin_threads(setup.pop("threads"))
     import keras  # noqa: F401
     fixed = dict(create_model=create_model, data=setup["data"], epochs=setup["epochs"], batch_size=setup["batch_size"])
-    trained = [None]  # the model of the last trial, until the next one
+    model = None  # the last trial's, until the next one
 
     def run(job: dict[str, Any]) -> tuple[Trial, bool]:
-        trained[0] = None
-        trial, trained[0] = run_trial(**fixed, **job)
-        return trial, trained[0] is not None
+        nonlocal model
+        model = None  # freed before the next one is built
+        trial, model = run_trial(**fixed, **job)
+        return trial, model is not None
 
     def save(path: str) -> str | None:
         try:
-            trained[0].save(path)
+            model.save(path)
         except Exception as error:  # noqa: BLE001 - reported to the search, which raises it
             return f"{type(error).__name__}: {error}"
         return None
