@@ -45,7 +45,7 @@ from harness.data.dataset import Dataset
 from harness.errors import InputError
 from harness.model_check import score_saved_model
 from harness.threads import DEFAULT_THREADS, check_threads
-from harness.trial import FAILED, Trial
+from harness.trial import Trial
 from harness.trial_runner import DEFAULT_TRIALS_PER_WORKER, PickledModel, WorkerProcessRunner
 
 CONNECT_TIMEOUT = 8  # seconds: an unreachable scheduler is an error well within 10 s
@@ -138,8 +138,7 @@ def _run_trial_task(*, token, create_model: PickledModel, data, epochs, batch_si
         except Exception as error:  # noqa: BLE001 - the trial fails with the reason; the next task tries again
             reason = (f"WorkerSetupError: Dask worker cannot load create_model ({type(error).__name__}: {error}); "
                       "define it at module level in a module every worker can import")
-            return Trial(index=index, params=params, seed=seed, status=FAILED, score=None, val_loss=None,
-                         seconds=0.0, error=reason[:500]), None
+            return Trial.failure(index=index, params=params, seed=seed, seconds=0.0, error=reason), None
         runner = _TRIAL_PROCESSES[token] = WorkerProcessRunner(
             create_model=loaded, data=data, epochs=epochs, batch_size=batch_size,
             trials_per_worker=trials_per_worker, trial_timeout=trial_timeout, threads=threads)
@@ -227,9 +226,9 @@ class DaskRunner:
             try:
                 trial, saved = future.result()
             except KilledWorker:
-                trial = Trial(index=job["index"], params=job["params"], seed=job["seed"], status=FAILED, score=None,
-                              val_loss=None, seconds=time.perf_counter() - started,
-                              error="WorkerDied: the trial's Dask worker ended (out of memory?)")
+                trial = Trial.failure(index=job["index"], params=job["params"], seed=job["seed"],
+                                      seconds=time.perf_counter() - started,
+                                      error="WorkerDied: the trial's Dask worker ended (out of memory?)")
                 saved = None
             results.append((trial, _SavedModel(saved) if saved is not None else None))
         return results

@@ -35,6 +35,12 @@ class Trial:
     model_sha256: str | None = field(default=None, compare=False)  # of the best model file saved after this trial
     epoch_scores: tuple[float, ...] = ()  # validation accuracy after each epoch, kept when a prune rule is on
 
+    @classmethod
+    def failure(cls, *, index: int, params: dict[str, Any], seed: int, seconds: float, error: str) -> Trial:
+        """A trial that failed, with its reason (at most 500 characters, so a trial log line stays readable)."""
+        return cls(index=index, params=params, seed=seed, status=FAILED, score=None, val_loss=None, seconds=seconds,
+                   error=error[:500])
+
     @property
     def ok(self) -> bool:
         """A full-budget trial with a score: the only kind that can be the best."""
@@ -199,9 +205,7 @@ def run_trial(
         text = str(error).strip()
         message = f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
         del model
-        failed = Trial(index=index, params=params, seed=seed, status=FAILED, score=None, val_loss=None,
-                       seconds=seconds, error=message[:500])
-        return failed, None
+        return Trial.failure(index=index, params=params, seed=seed, seconds=seconds, error=message), None
     seconds = time.perf_counter() - started
     if len(epoch_scores) < epochs and stop_below is not None:
         del model  # a pruned model is never the best, so it is never saved

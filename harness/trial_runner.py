@@ -28,7 +28,7 @@ from harness.data.dataset import Dataset
 from harness.errors import InputError
 from harness.model_check import score_saved_model
 from harness.threads import DEFAULT_THREADS, check_threads, environment_for_workers, pin_threads
-from harness.trial import FAILED, Trial, run_trial
+from harness.trial import Trial, run_trial
 
 DEFAULT_TRIALS_PER_WORKER = 25
 """Trials a worker process trains before it is replaced, where workers are the default (`mlptune tune`, Dask).
@@ -224,9 +224,9 @@ class WorkerProcessRunner:
                 self._process.kill()
                 self._busy = False
                 self._reap_dead_worker()
-                trial = Trial(index=index, params=params, seed=seed, status=FAILED, score=None, val_loss=None,
-                              seconds=time.perf_counter() - started,
-                              error=f"TrialTimeout: the trial ran longer than {self.trial_timeout:g} s and was stopped")
+                trial = Trial.failure(
+                    index=index, params=params, seed=seed, seconds=time.perf_counter() - started,
+                    error=f"TrialTimeout: the trial ran longer than {self.trial_timeout:g} s and was stopped")
                 return trial, None
             trial, has_model = self._connection.recv()
             self._busy = False
@@ -235,9 +235,8 @@ class WorkerProcessRunner:
             self._busy = False
             code = self._reap_dead_worker()
             cause = f"killed by {signal.Signals(-code).name}" if code is not None and code < 0 else f"exit status {code}"
-            trial = Trial(index=index, params=params, seed=seed, status=FAILED, score=None, val_loss=None,
-                          seconds=time.perf_counter() - started,
-                          error=f"WorkerDied: the trial's process ended ({cause}); out of memory?")
+            trial = Trial.failure(index=index, params=params, seed=seed, seconds=time.perf_counter() - started,
+                                  error=f"WorkerDied: the trial's process ended ({cause}); out of memory?")
             return trial, None
         return trial, (_WorkerModel(self._connection) if has_model else None)
 
@@ -358,11 +357,11 @@ def _worker_main(connection, parent_pid: int) -> None:
         create_model = pickled_model.load()
     except Exception as error:  # noqa: BLE001 - every trial then fails with this reason instead of a dead process
         reason = (f"WorkerSetupError: the trial process cannot load create_model ({type(error).__name__}: {error}); "
-                  "define it at module level in a module a fresh Python process can import")[:500]
+                  "define it at module level in a module a fresh Python process can import")
 
         def refuse(job: dict[str, Any]) -> tuple[Trial, bool]:
-            return Trial(index=job["index"], params=job["params"], seed=job["seed"], status=FAILED, score=None,
-                         val_loss=None, seconds=0.0, error=reason), False
+            return Trial.failure(index=job["index"], params=job["params"], seed=job["seed"], seconds=0.0,
+                                 error=reason), False
 
         _serve(connection, run=refuse, save=lambda path: reason, score=lambda path: (None, reason))
         return
