@@ -96,9 +96,11 @@ def drift_table(found: list[tuple[Path, Baseline | BaselineError]]) -> list[str]
 
 
 def show_baselines(baselines_dir: Path | None) -> int:
+    """Print the drift table; exit status 1 when a file is unusable (the table names it)."""
     directory = baselines_dir or Path("baselines")
     if not directory.is_dir():
         raise InputError(f"no baselines directory at {directory}; pass --baselines-dir DIR or create baselines first")
-    for line in drift_table(all_baselines(directory)):
+    found = all_baselines(directory)
+    for line in drift_table(found):
         print(line)
-    return 0
+    return 1 if any(isinstance(item, BaselineError) for _, item in found) else 0  # as the gate: fix, then trust

@@ -105,6 +105,7 @@ class TuneFixture:
         self.last_replay = None  # the scores the last check's replay got (a harness ReplayResult), for inspection
         self.searched = False  # both read by the plugin: a tuning test that checked nothing fails
         self.checked = False
+        self._check_called = False  # a second check would judge (or record) the same search again
         self._early_replay = None  # the baseline's replay, started beside the search (harness ReplayInBackground)
         self._replayed_beside = None  # whether the check's replay ran beside the search (None: no replay)
 
@@ -150,6 +151,7 @@ class TuneFixture:
                 run_search, create_model=create_model, data=data, space=space, n_calls=self.settings.n_calls,
                 seed=self.settings.seed + repeat, epochs=epochs, batch_size=batch_size, x0=x0,
                 n_initial_points=n_initial_points, **options)
+            failure = None  # failed outside the except clause, so pytest prints the one line, not the chain
             try:
                 # One timing per test; batches on Dask train in parallel, so a trial is not a round on this thread.
                 benchmark = self._benchmark() if repeat == 0 and self._benchmark is not None and not on_dask else None
@@ -158,9 +160,11 @@ class TuneFixture:
                 else:
                     result = search()
             except SearchAborted as aborted:
-                pytest.fail(f"tuning search stopped: {aborted}", pytrace=False)
+                failure = f"tuning search stopped: {aborted}"
             except InputError as error:
-                pytest.fail(f"mlptune.search(): {error}", pytrace=False)
+                failure = f"mlptune.search(): {error}"
+            if failure is not None:
+                pytest.fail(failure, pytrace=False)
             if result.best is None:
                 pytest.fail(f"every one of the {len(result.trials)} trials failed "
                             f"(first error: {result.trials[0].error})", pytrace=False)
@@ -289,6 +293,10 @@ class TuneFixture:
         if self._inputs is None or not self._repeats or result is not self._repeats[0]:
             pytest.fail("mlptune.check() takes the result that mlptune.search() returned in the same test",
                         pytrace=False)
+        if self._check_called:
+            pytest.fail("mlptune.check() runs once per test (one search, one verdict); remove the second call",
+                        pytrace=False)
+        self._check_called = True
         best = float(result.best.score)
         location = self._display(self.baseline_path)
         if self.settings.update:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,8 +120,29 @@ def _update_requested(config: pytest.Config) -> bool:
     return True
 
 
+PATH_FLAGS = ("--baselines-dir", "--tune-scheduler")  # the options whose value may be a file or folder
+
+
+def _refuse_path_values_pytest_took_for_test_paths(config: pytest.Config) -> None:
+    """`--baselines-dir DIR` (or `--tune-scheduler FILE`) with DIR an existing path, as two words.
+
+    pytest picks its rootdir before it loads plugins, so it reads DIR as a test path then, and the
+    rootdir becomes the folder that holds both DIR and the tests: every test id, and with it every
+    baseline's name, changes, and the project's ini file may not be read (pytest-dev/pytest#8846).
+    With `--baselines-dir=DIR` pytest keeps the value with its option.
+    """
+    args = [*shlex.split(os.environ.get("PYTEST_ADDOPTS", "")), *config.invocation_params.args]
+    for flag, value in zip(args, args[1:]):
+        if flag in PATH_FLAGS and os.path.exists(os.path.join(config.invocation_params.dir, value)):
+            raise pytest.UsageError(
+                f"{flag} {value}: pytest takes an existing path after an option for a test path when it picks its "
+                f"rootdir, which renames every baseline; write it with an equals sign: {flag}={value}")
+
+
 def resolve_settings(config: pytest.Config) -> TuneSettings:
     """CLI value if given, else the ini value, else the default; invalid ini values are usage errors."""
+    _refuse_path_values_pytest_took_for_test_paths(config)
+
     def pick(ini: str, parse, default):
         value = config.getoption(ini)
         return value if value is not None else _from_ini(config, ini, parse, default)

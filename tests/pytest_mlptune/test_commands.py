@@ -32,3 +32,15 @@ def test_mlptune_baselines_is_the_plugin_s_command_found_through_its_entry_point
     assert capsys.readouterr().out == "no baselines found\n"
     assert cli.main(["baselines", "show", "--baselines-dir", str(tmp_path / "missing")]) == 2
     assert capsys.readouterr().err.startswith("mlptune baselines: error: no baselines directory at ")
+
+
+def test_show_lists_the_usable_baselines_and_exits_1_when_a_file_is_unusable(tmp_path, capsys):
+    from harness import cli
+
+    write_baseline(tmp_path / "env" / "good.json", example())
+    assert cli.main(["baselines", "show", "--baselines-dir", str(tmp_path)]) == 0
+    (tmp_path / "env" / "torn.json").write_text('{"test": "tests/test_x.py::te')  # cut short
+    assert cli.main(["baselines", "show", "--baselines-dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert out.count("(newest)") == 2  # the good file, in both tables
+    assert out.rstrip().endswith(f"unusable: {tmp_path / 'env' / 'torn.json'}: not valid JSON (JSONDecodeError)")

@@ -169,6 +169,27 @@ def test_invalid_options_fail_at_parse_time(pytester, args, message):
     result.stderr.fnmatch_lines([message])
 
 
+@pytest.mark.parametrize("flag", ["--baselines-dir", "--tune-scheduler"])
+def test_a_path_after_an_option_is_refused_where_pytest_would_take_it_for_a_test_path(pytester, monkeypatch, flag):
+    # pytest picks the rootdir before plugins add their options: a path given as the next word counts
+    # as a test path there, so the rootdir (and every test id and baseline name) would move to its parent.
+    pytester.makeini("[pytest]\n")
+    pytester.makepyfile("def test_nothing(): pass")
+    outside = pytester.path.parent / f"{pytester.path.name}-shared"
+    outside.mkdir()
+    split = pytester.runpytest_subprocess(flag, str(outside))
+    assert split.ret == pytest.ExitCode.USAGE_ERROR
+    split.stderr.fnmatch_lines([f"*{flag} {outside}: pytest takes an existing path after an option for a test path "
+                                f"*write it with an equals sign: {flag}={outside}"])
+    monkeypatch.setenv("PYTEST_ADDOPTS", f"{flag} {outside}")  # read before the rootdir is picked, too
+    assert pytester.runpytest_subprocess().ret == pytest.ExitCode.USAGE_ERROR
+    monkeypatch.delenv("PYTEST_ADDOPTS")
+    joined = pytester.runpytest_subprocess(f"{flag}={outside}", "-p", "no:randomly")
+    joined.assert_outcomes(passed=1)
+    joined.stdout.fnmatch_lines([f"rootdir: {pytester.path}*"])
+    assert pytester.runpytest_subprocess(flag, "not-a-path-yet").ret == pytest.ExitCode.OK  # nothing to mistake
+
+
 def test_ini_twins_and_cli_precedence(pytester):
     pytester.makeini("[pytest]\ntune = true\ntune_n_calls = 7\ntune_seed = 3\ntune_baselines_dir = stored\n")
     pytester.makepyfile("def test_nothing(): pass")
@@ -244,7 +265,9 @@ def test_bad_search_input_is_a_one_line_test_failure(pytester):
     result = pytester.runpytest_subprocess("--tune")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*mlptune.search(): the search space is empty: give at least one named skopt dimension*"])
-    assert "Traceback" not in result.stdout.str()
+    output = result.stdout.str()
+    assert "Traceback" not in output
+    assert "During handling" not in output and output.count("the search space is empty") == 1  # said once, not chained
 
 
 @pytest.mark.slow  # an end-to-end run: make test-slow
@@ -304,6 +327,13 @@ def test_search_twice(mlptune):
     result = mlptune.search(create_model=create_model, space=SPACE, data=make_data(), epochs=1, batch_size=32)
     mlptune.search(create_model=create_model, space=SPACE, data=make_data(), epochs=1, batch_size=32)
     mlptune.check(result)
+
+
+@pytest.mark.tune
+def test_check_twice(mlptune):
+    result = mlptune.search(create_model=create_model, space=SPACE, data=make_data(), epochs=1, batch_size=32)
+    mlptune.check(result)
+    mlptune.check(result)
 '''
 
 
@@ -316,12 +346,13 @@ def test_a_tuning_test_that_checks_nothing_fails(tuning_project, monkeypatch, be
     # point where a test can forget its check.
     result = tuning_project.runpytest_subprocess("--tune", "--update-baselines", "--n-calls", "1", "-p", "no:randomly",
                                                  "-rfs", "test_unchecked.py", *benchmark_option)
-    result.assert_outcomes(failed=4, skipped=1)
+    result.assert_outcomes(failed=5, skipped=1)
     result.stdout.fnmatch_lines_random([
         "*used the mlptune fixture but ran no search and no check*",
         "*tuning test skipped in a --tune run (flaky on this machine)*",
         "*called mlptune.search() but never mlptune.check(result)*",
         "*mlptune.search() runs once per test*",
+        "*mlptune.check() runs once per test (one search, one verdict)*",
         "*SKIPPED*on purpose*",
         "*3 tuning tests checked nothing (skipped, or no mlptune.check call), so they failed: *",
     ])
