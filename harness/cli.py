@@ -226,6 +226,8 @@ def run_tune(args: argparse.Namespace) -> int:
         # the rule is written down in full, so a resume keeps it whatever later defaults are; a rule of
         # none with settings is refused here, before any folder is made
         settings = _settings_with_prune_rule(RunSettings(**{**TUNE_DEFAULTS, **given}))
+        if args.prune_after is not None:
+            _refuse_checks_after_the_last_epoch(parse_epochs(settings.prune_after), settings.epochs)
         out = args.out or Path("runs") / f"{settings.dataset}-{datetime.now():%Y%m%d-%H%M%S}"
         if out.exists() or out.is_symlink():  # said before the data loads; creating it below is the real test
             raise InputError(f"run directory {out} already exists; resume it with --resume {out} or choose another --out")
@@ -234,6 +236,17 @@ def run_tune(args: argparse.Namespace) -> int:
     with run:
         run.record_data_fingerprint(data.fingerprint)
         return _tune(args, run, data, address)
+
+
+def _refuse_checks_after_the_last_epoch(after: tuple[int, ...], epochs: int) -> None:
+    """A check asked for at or after the last epoch could stop nothing: said, rather than silently not made."""
+    late = [epoch for epoch in after if epoch >= epochs]
+    if not late:
+        return
+    fix = f"give e.g. --prune-after {format_epochs(every_epoch_but_the_last(epochs))}" if epochs > 1 \
+        else "a one-epoch trial has none to check; drop --prune-after"
+    raise InputError(f"--prune-after {format_epochs(late)}: a check must come before the last epoch ({epochs}), "
+                     f"where a trial could still stop early; {fix}")
 
 
 def _cluster_address(args):

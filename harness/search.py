@@ -22,6 +22,7 @@ from harness.space import (
     DEFAULT_POINT,
     REFERENCE_SPACE,
     check_point_in_space,
+    check_space_fits_create_model,
     describe_dimension,
     point_to_params,
     space_fingerprint,
@@ -258,6 +259,7 @@ def run_search(
     by name there too.
     """
     space = validate_space(REFERENCE_SPACE if space is None else space)
+    check_space_fits_create_model(space, create_model)
     require_int("n_calls", n_calls, fix="give --n-calls 1 or more")
     require_int("epochs", epochs, fix="give --epochs 1 or more")
     require_int("batch_size", batch_size, fix="give --batch-size 1 or more")

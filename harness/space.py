@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -57,6 +58,35 @@ def validate_space(space: Sequence[Dimension]) -> list[Dimension]:
                 "log-uniform bounds must be positive"
             )
     return dimensions
+
+
+def check_space_fits_create_model(space: Sequence[Dimension], create_model: Any) -> None:
+    """Every dimension names an argument of `create_model`, and every argument it needs has a dimension.
+
+    Said before the search, in one line: otherwise each trial fails with the same TypeError and the
+    search stops after a few of them. A signature Python cannot read is left for the trials to try.
+    """
+    if not callable(create_model):
+        raise InputError(f"create_model is {type(create_model).__name__}, not a function; pass the function that "
+                         "builds and compiles your model")
+    try:
+        parameters = inspect.signature(create_model).parameters.values()
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return
+    takes = [p.name for p in parameters if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                                       inspect.Parameter.KEYWORD_ONLY)]
+    names = [dimension.name for dimension in space]
+    unknown = [name for name in names if name not in takes]
+    if unknown:
+        raise InputError(f"search space names {', '.join(map(repr, unknown))} but create_model takes "
+                         f"({', '.join(takes)}); give each dimension the name of an argument")
+    missing = [p.name for p in parameters if p.default is inspect.Parameter.empty and p.name not in names
+               and p.kind is not inspect.Parameter.VAR_POSITIONAL]
+    if missing:
+        raise InputError(f"create_model needs {', '.join(map(repr, missing))}, which no dimension of the search "
+                         "space names; add a dimension with that name or give the argument a default")
 
 
 def plain_value(value: Any) -> int | float | str | bool:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from harness.data.dataset import Dataset
+from harness.errors import InputError
 from harness.training_batches import training_batches
 
 OK = "ok"
@@ -281,6 +282,9 @@ def _accuracy_and_loss(model, x, y) -> tuple[float, float]:
     loss = float(model.compute_loss(x=x, y=y, y_pred=y_pred))
     metrics = model.compute_metrics(x, y, y_pred, sample_weight=None)
     model.reset_metrics()  # the next epoch (or a caller's evaluate) starts from clean metric states
+    if "accuracy" not in metrics:
+        raise InputError(f"the model from create_model reports {sorted(metrics)}, no accuracy; "
+                         "compile it with metrics=['accuracy']")
     return float(metrics["accuracy"]), loss
 
 

@@ -93,6 +93,9 @@ def _check_split(split: str, x, y) -> tuple[np.ndarray, np.ndarray]:
         raise InputError(f"x_{split} has shape {x.shape}; it needs one row per example, e.g. (n, 28, 28)")
     if len(x) == 0:
         raise InputError(f"x_{split} is empty; every split needs at least one example")
+    if y.ndim == 2 and len(y) == len(x) and y.shape[1] > 1:
+        raise InputError(f"y_{split} has shape {y.shape}: one-hot labels; give one integer label per example, "
+                         f"e.g. y_{split}.argmax(axis=1)")
     if y.ndim != 1 or len(y) != len(x):
         raise InputError(
             f"y_{split} has shape {y.shape} but x_{split} has {len(x)} examples; "

@@ -52,6 +52,18 @@ def test_bad_arguments_are_one_line_and_exit_2(tmp_path, args, message):
     assert_one_line_usage_error(mlptune(*args, cwd=tmp_path), message)
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    (["--epochs", "3", "--prune-after", "9"], "--prune-after 9: a check must come before the last epoch (3), where a "
+                                              "trial could still stop early; give e.g. --prune-after 1,2"),
+    (["--epochs", "3", "--prune-after", "1,3"], "--prune-after 3: a check must come before the last epoch (3)"),
+    (["--epochs", "1", "--prune-after", "1"], "a one-epoch trial has none to check; drop --prune-after"),
+])
+def test_a_prune_check_at_or_after_the_last_epoch_is_refused_before_any_folder(tmp_path, args, message):
+    run = mlptune("tune", "--dataset", "digits", "--out", "r", *args, cwd=tmp_path)
+    assert_one_line_usage_error(run, message)
+    assert not (tmp_path / "r").exists()
+
+
 def test_missing_data_dir_names_the_fix(tmp_path):
     run = mlptune("tune", "--data-dir", str(tmp_path / "nowhere"), "--out", "r", cwd=tmp_path)
     assert_one_line_usage_error(run, "apt-get install -y dataset-fashion-mnist")

@@ -3,10 +3,12 @@ import pytest
 from skopt.space import Categorical, Integer, Real
 
 from harness.errors import InputError
+from harness.model import create_model
 from harness.space import (
     DEFAULT_POINT,
     REFERENCE_SPACE,
     check_point_in_space,
+    check_space_fits_create_model,
     point_to_params,
     space_fingerprint,
     validate_space,
@@ -71,3 +73,24 @@ def test_fingerprint_changes_with_bounds_names_and_categories():
     renamed = [*REFERENCE_SPACE[:3], Categorical(["sigmoid", "tanh", "relu"], name="activation")]
     fewer = [*REFERENCE_SPACE[:3], Categorical(["tanh", "relu"], name="hidden_activation")]
     assert len({base, space_fingerprint(wider), space_fingerprint(renamed), space_fingerprint(fewer)}) == 4
+
+
+def test_a_space_that_does_not_fit_create_model_is_refused_before_any_trial():
+    import functools
+
+    space = [Integer(4, 64, name="units"), Real(1e-3, 1e-1, name="learning_rate")]
+
+    def model(units, learning_rate, dropout=0.0):
+        pass
+
+    check_space_fits_create_model(space, model)
+    check_space_fits_create_model(space, lambda **params: None)  # takes any name
+    check_space_fits_create_model(space, functools.partial(lambda units, learning_rate, shape: None, shape=(8,)))
+    check_space_fits_create_model(REFERENCE_SPACE, create_model)  # the blog's model and space
+    with pytest.raises(InputError, match=r"search space names 'width' but create_model takes \(units, learning_rate, "
+                                         r"dropout\); give each dimension the name of an argument"):
+        check_space_fits_create_model([Integer(4, 64, name="width"), space[1]], model)
+    with pytest.raises(InputError, match="create_model needs 'units', which no dimension of the search space names"):
+        check_space_fits_create_model(space[1:], model)
+    with pytest.raises(InputError, match="create_model is NoneType, not a function"):
+        check_space_fits_create_model(space, None)

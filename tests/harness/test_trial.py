@@ -53,6 +53,22 @@ def test_validation_scores_use_the_models_own_accuracy_metric(digits):
     assert val_loss == pytest.approx(loss, rel=1e-5)
 
 
+def test_a_model_compiled_without_accuracy_fails_its_trial_with_the_fix(digits):
+    def without_accuracy(**_):
+        import keras
+
+        model = keras.Sequential([keras.Input(shape=digits.input_shape), keras.layers.Flatten(),
+                                  keras.layers.Dense(10, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        return model
+
+    trial, model = run_trial(create_model=without_accuracy, params=PARAMS, data=digits, index=0, seed=5, epochs=1,
+                             batch_size=64)
+    assert not trial.ok and model is None
+    assert trial.error.startswith("InputError: the model from create_model reports [")  # Keras 2 and 3 differ there
+    assert trial.error.endswith("no accuracy; compile it with metrics=['accuracy']")
+
+
 def test_tensorboard_still_gets_a_validation_curve_of_the_trials_own_scores(digits, digits_model, tmp_path):
     import tensorflow as tf
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

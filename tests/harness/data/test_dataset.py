@@ -32,6 +32,7 @@ def test_fingerprint_follows_content():
 
 @pytest.mark.parametrize(("overrides", "message"), [
     ({"y_train": np.arange(29) % 3}, "y_train has shape"),
+    ({"y_val": np.eye(3)[np.arange(9) % 3]}, r"y_val has shape \(9, 3\): one-hot labels; .* y_val.argmax\(axis=1\)"),
     ({"y_train": (np.arange(30) % 3).astype(float)}, "labels must be integer"),
     ({"y_val": np.arange(9) - 1}, "negative label"),
     ({"x_val": np.full((9, 4, 4), np.nan)}, "NaN"),
