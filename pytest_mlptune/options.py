@@ -123,25 +123,31 @@ def _update_requested(config: pytest.Config) -> bool:
 PATH_FLAGS = ("--baselines-dir", "--tune-scheduler")  # the options whose value may be a file or folder
 
 
-def _refuse_path_values_pytest_took_for_test_paths(config: pytest.Config) -> None:
-    """`--baselines-dir DIR` (or `--tune-scheduler FILE`) with DIR an existing path, as two words.
+def _refuse_path_values_that_moved_the_rootdir(config: pytest.Config) -> None:
+    """`--baselines-dir DIR` (or `--tune-scheduler FILE`), two words, where DIR moved pytest's rootdir.
 
-    pytest picks its rootdir before it loads plugins, so it reads DIR as a test path then, and the
-    rootdir becomes the folder that holds both DIR and the tests: every test id, and with it every
-    baseline's name, changes, and the project's ini file may not be read (pytest-dev/pytest#8846).
-    With `--baselines-dir=DIR` pytest keeps the value with its option.
+    pytest picks its rootdir before it loads plugins, so it reads an existing DIR as a test path
+    then (pytest-dev/pytest#8846). Without an ini file to anchor it, a DIR outside the folder pytest
+    runs in makes the rootdir a folder above both: every test id, and with it every baseline's name,
+    changes, and each test would report no baseline. Inside that folder, or under the ini file's,
+    it changes nothing and is left alone. `--baselines-dir=DIR` never moves it.
     """
-    args = [*shlex.split(os.environ.get("PYTEST_ADDOPTS", "")), *config.invocation_params.args]
+    here = Path(config.invocation_params.dir).resolve()
+    anchors = [here] + ([config.inipath.parent.resolve()] if config.inipath else [])
+    args = [*shlex.split(os.environ.get("PYTEST_ADDOPTS", "")), *map(str, config.invocation_params.args)]
     for flag, value in zip(args, args[1:]):
-        if flag in PATH_FLAGS and os.path.exists(os.path.join(config.invocation_params.dir, value)):
+        if flag not in PATH_FLAGS or not os.path.exists(os.path.join(here, value)):
+            continue
+        path = (here / value).resolve()
+        if path.is_relative_to(config.rootpath.resolve()) and not any(path.is_relative_to(a) for a in anchors):
             raise pytest.UsageError(
-                f"{flag} {value}: pytest takes an existing path after an option for a test path when it picks its "
-                f"rootdir, which renames every baseline; write it with an equals sign: {flag}={value}")
+                f"{flag} {value}: pytest took this path for a test path and moved its rootdir to "
+                f"{config.rootpath}, which renames every baseline; write it with an equals sign: {flag}={value}")
 
 
 def resolve_settings(config: pytest.Config) -> TuneSettings:
     """CLI value if given, else the ini value, else the default; invalid ini values are usage errors."""
-    _refuse_path_values_pytest_took_for_test_paths(config)
+    _refuse_path_values_that_moved_the_rootdir(config)
 
     def pick(ini: str, parse, default):
         value = config.getoption(ini)

@@ -170,24 +170,30 @@ def test_invalid_options_fail_at_parse_time(pytester, args, message):
 
 
 @pytest.mark.parametrize("flag", ["--baselines-dir", "--tune-scheduler"])
-def test_a_path_after_an_option_is_refused_where_pytest_would_take_it_for_a_test_path(pytester, monkeypatch, flag):
+def test_a_path_after_an_option_that_moved_the_rootdir_is_refused(pytester, monkeypatch, flag):
     # pytest picks the rootdir before plugins add their options: a path given as the next word counts
-    # as a test path there, so the rootdir (and every test id and baseline name) would move to its parent.
-    pytester.makeini("[pytest]\n")
+    # as a test path there, and with no ini file the rootdir (so every test id and baseline name)
+    # moves to a folder above both.
     pytester.makepyfile("def test_nothing(): pass")
     outside = pytester.path.parent / f"{pytester.path.name}-shared"
     outside.mkdir()
+    (pytester.path / "inside").mkdir()
     split = pytester.runpytest_subprocess(flag, str(outside))
     assert split.ret == pytest.ExitCode.USAGE_ERROR
-    split.stderr.fnmatch_lines([f"*{flag} {outside}: pytest takes an existing path after an option for a test path "
-                                f"*write it with an equals sign: {flag}={outside}"])
+    split.stderr.fnmatch_lines([f"*{flag} {outside}: pytest took this path for a test path and moved its rootdir to "
+                                f"{pytester.path.parent}, which renames every baseline; write it with an equals sign: "
+                                f"{flag}={outside}"])
     monkeypatch.setenv("PYTEST_ADDOPTS", f"{flag} {outside}")  # read before the rootdir is picked, too
     assert pytester.runpytest_subprocess().ret == pytest.ExitCode.USAGE_ERROR
     monkeypatch.delenv("PYTEST_ADDOPTS")
-    joined = pytester.runpytest_subprocess(f"{flag}={outside}", "-p", "no:randomly")
-    joined.assert_outcomes(passed=1)
-    joined.stdout.fnmatch_lines([f"rootdir: {pytester.path}*"])
-    assert pytester.runpytest_subprocess(flag, "not-a-path-yet").ret == pytest.ExitCode.OK  # nothing to mistake
+    for harmless in ([f"{flag}={outside}"], [flag, "inside"], [flag, "not-a-path-yet"]):
+        result = pytester.runpytest_subprocess(*harmless, "-p", "no:randomly")
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines([f"rootdir: {pytester.path}"])
+    pytester.makeini("[pytest]\n")  # with a test path, pytest finds the ini file from it, which keeps the rootdir
+    anchored = pytester.runpytest_subprocess(".", flag, str(outside), "-p", "no:randomly")
+    anchored.assert_outcomes(passed=1)
+    anchored.stdout.fnmatch_lines([f"rootdir: {pytester.path}"])
 
 
 def test_ini_twins_and_cli_precedence(pytester):
