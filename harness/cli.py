@@ -52,9 +52,19 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pytest-mlptune")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="mlptune",
                            description="Bayesian hyperparameter tuning of Keras models, and its regression tests.")
+    parser.add_argument("--version", action="version", version=f"pytest-mlptune {_installed_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     tune = commands.add_parser("tune", help="run a hyperparameter search by hand",

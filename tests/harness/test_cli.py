@@ -64,6 +64,13 @@ def test_a_prune_check_at_or_after_the_last_epoch_is_refused_before_any_folder(t
     assert not (tmp_path / "r").exists()
 
 
+def test_version_is_the_installed_package_s(tmp_path):
+    from importlib.metadata import version
+
+    run = mlptune("--version", cwd=tmp_path)
+    assert (run.returncode, run.stdout) == (0, f"pytest-mlptune {version('pytest-mlptune')}\n")
+
+
 def test_missing_data_dir_names_the_fix(tmp_path):
     run = mlptune("tune", "--data-dir", str(tmp_path / "nowhere"), "--out", "r", cwd=tmp_path)
     assert_one_line_usage_error(run, "apt-get install -y dataset-fashion-mnist")
