@@ -46,7 +46,12 @@ from harness.errors import InputError
 from harness.model_check import score_saved_model
 from harness.threads import DEFAULT_THREADS, check_threads
 from harness.trial import Trial
-from harness.trial_runner import DEFAULT_TRIALS_PER_WORKER, PickledModel, WorkerProcessRunner
+from harness.trial_runner import (
+    DEFAULT_TRIALS_PER_WORKER,
+    PickledModel,
+    WorkerProcessRunner,
+    unloadable_model_reason,
+)
 
 CONNECT_TIMEOUT = 8  # seconds: an unreachable scheduler is an error well within 10 s
 DASK_CONFIG = {
@@ -136,8 +141,7 @@ def _run_trial_task(*, token, create_model: PickledModel, data, epochs, batch_si
         try:
             loaded = create_model.load()
         except Exception as error:  # noqa: BLE001 - the trial fails with the reason; the next task tries again
-            reason = (f"WorkerSetupError: Dask worker cannot load create_model ({type(error).__name__}: {error}); "
-                      "define it at module level in a module every worker can import")
+            reason = unloadable_model_reason(error, where="Dask worker", importable_by="every worker")
             return Trial.failure(index=index, params=params, seed=seed, seconds=0.0, error=reason), None
         runner = _TRIAL_PROCESSES[token] = WorkerProcessRunner(
             create_model=loaded, data=data, epochs=epochs, batch_size=batch_size,

@@ -70,6 +70,12 @@ class PickledModel:
         return pickle.loads(self.pickled)
 
 
+def unloadable_model_reason(error: BaseException, *, where: str, importable_by: str) -> str:
+    """The failed trial's reason where `PickledModel.load` raised `error` (a trial process, a Dask worker)."""
+    return (f"WorkerSetupError: {where} cannot load create_model ({type(error).__name__}: {error}); "
+            f"define it at module level in a module {importable_by} can import")
+
+
 class TrialRunner(Protocol):
     """What the search loop asks of a place where trials run, one trial at a time.
 
@@ -356,8 +362,7 @@ def _worker_main(connection, parent_pid: int) -> None:
     try:
         create_model = pickled_model.load()
     except Exception as error:  # noqa: BLE001 - every trial then fails with this reason instead of a dead process
-        reason = (f"WorkerSetupError: the trial process cannot load create_model ({type(error).__name__}: {error}); "
-                  "define it at module level in a module a fresh Python process can import")
+        reason = unloadable_model_reason(error, where="the trial process", importable_by="a fresh Python process")
 
         def refuse(job: dict[str, Any]) -> tuple[Trial, bool]:
             return Trial.failure(index=job["index"], params=job["params"], seed=job["seed"], seconds=0.0,
