@@ -45,8 +45,9 @@ def _minor(version: str | None) -> str:
 def environment_key(info: dict[str, str | None] | None = None) -> str:
     """The key baselines are stored under: platform, Python minor, TF minor, Keras major.
 
-    Results from different keys are never compared: a TensorFlow minor upgrade changes
-    numerics enough to move a tuned accuracy, and that drift is what the matrix reports.
+    A check reads the baseline of its own key unless told another (`--baselines-from`, e.g.
+    after a TensorFlow upgrade): a TensorFlow minor version changes numerics enough to send a
+    search down another path, and recording per key keeps each version's own trials.
     """
     info = info or environment()
     keras_major = (info.get("keras") or "none").split(".")[0]

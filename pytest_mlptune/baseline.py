@@ -237,6 +237,42 @@ def baseline_files(directory: Path, pattern: str = "*/*.json") -> list[Path]:
     return [path for path in sorted(directory.glob(pattern)) if not path.name.startswith(".")]
 
 
+def recorded_environments(baselines_dir: Path, nodeid: str | None = None) -> list[str]:
+    """The environment keys with a folder of baselines under `baselines_dir` (with one for `nodeid`, if given)."""
+    if not baselines_dir.is_dir():
+        return []
+    name = file_name_for(nodeid) if nodeid is not None else None
+    return sorted((folder.name for folder in baselines_dir.iterdir() if folder.is_dir() and (
+        (folder / name).is_file() if name else baseline_files(folder, "*.json"))), key=_natural_order)
+
+
+def _natural_order(key: str) -> list:
+    """tf2.9 before tf2.10."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", key)]
+
+
+def environment_named(baselines_dir: Path, wanted: str) -> str:
+    """The one recorded environment that `wanted` names: its whole key, or a run of its dash-separated parts.
+
+    `tf2.21` or `py3.11-tf2.21` name `linux-x86_64-py3.11-tf2.21-keras3`, but `tf2.1` names no
+    `tf2.15`. BaselineError when none or several match, naming those there are.
+    """
+    keys = recorded_environments(baselines_dir)
+    if wanted in keys:
+        return wanted
+    wanted_parts = wanted.split("-")
+    width = len(wanted_parts)
+    matches = [key for key in keys
+               if any(parts[i:i + width] == wanted_parts for parts in [key.split("-")] for i in range(len(parts)))]
+    if len(matches) == 1:
+        return matches[0]
+    if not keys:
+        raise BaselineError(f"there are no baselines under {baselines_dir}")
+    if not matches:
+        raise BaselineError(f"no environment under {baselines_dir} is {wanted!r}; recorded: {', '.join(keys)}")
+    raise BaselineError(f"{wanted!r} names several environments ({', '.join(matches)}); give more of the key")
+
+
 def all_baselines(baselines_dir: Path) -> list[tuple[Path, Baseline | BaselineError]]:
     """Every baseline file under `baselines_dir`, parsed, or the error that stops it."""
     found = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -21,6 +22,7 @@ from pytest_mlptune.baseline import (
     baseline_from_results,
     baseline_path,
     read_baseline,
+    recorded_environments,
     write_baseline,
 )
 from pytest_mlptune.options import TuneSettings
@@ -91,11 +93,13 @@ class TuneFixture:
     """
 
     def __init__(self, *, settings: TuneSettings, nodeid: str, environment_key: str, node, tolerance: Tolerance,
-                 benchmark: Callable[[], Any] | None = None):
+                 benchmark: Callable[[], Any] | None = None, baseline_environment: str | None = None):
         self.settings = settings
         self.nodeid = nodeid
-        self.environment_key = environment_key
-        self.baseline_path = baseline_path(settings.baselines_dir, environment_key, nodeid)
+        self.environment_key = environment_key  # this environment's: where --update-baselines writes
+        # whose baseline the check reads: this environment's, or the one --baselines-from names
+        self.baseline_environment = baseline_environment or environment_key
+        self.baseline_path = baseline_path(settings.baselines_dir, self.baseline_environment, nodeid)
         self.tolerance = tolerance
         self._node = node
         # Returns pytest-benchmark's fixture (None without that plugin); called only for a search it times.
@@ -217,15 +221,19 @@ class TuneFixture:
         location = self._display(self.baseline_path)
         try:
             baseline = read_baseline(self.baseline_path)
-            if baseline is not None and (baseline.test, baseline.environment_key) != (self.nodeid, self.environment_key):
+            if baseline is not None and \
+                    (baseline.test, baseline.environment_key) != (self.nodeid, self.baseline_environment):
                 raise BaselineError(f"it belongs to {baseline.test!r} in {baseline.environment_key}, not to this "
-                                    f"test in {self.environment_key}")
+                                    f"test in {self.baseline_environment}")
         except BaselineError as error:
             return None, unusable_verdict(best=best, location=location, problem=str(error),
                                           update_command=self.update_command())
         if baseline is None:
-            return None, new_verdict(best=best, environment_key=self.environment_key,
-                                     update_command=self.update_command())
+            elsewhere = [] if self._across_environments else [
+                key for key in recorded_environments(self.settings.baselines_dir, self.nodeid)
+                if key != self.environment_key]
+            return None, new_verdict(best=best, environment_key=self.baseline_environment,
+                                     update_command=self.update_command(), recorded_elsewhere=elsewhere)
         problems = comparability_problems(
             baseline_budget=baseline.budget, budget=budget,
             baseline_data=baseline.data.get("validation_fingerprint"), data=validation_fingerprint,
@@ -362,8 +370,12 @@ class TuneFixture:
         return self.last_replay
 
     def _fail(self, verdict: Verdict, result, *, seconds: float = 0.0) -> Verdict:
-        self._record(verdict, result, seconds=seconds)
+        verdict = self._record(verdict, result, seconds=seconds)
         pytest.fail(verdict.message, pytrace=False)
+
+    @property
+    def _across_environments(self) -> bool:
+        return self.baseline_environment != self.environment_key
 
     def update_command(self) -> str:
         parts = ["mlptune", "baselines", "update", self.nodeid, "--n-calls", str(self.settings.n_calls)]
@@ -371,7 +383,8 @@ class TuneFixture:
             parts += ["--tune-seed", str(self.settings.seed)]
         if self.settings.threads != DEFAULT_THREADS:  # the baseline must be made with the pool it is checked with
             parts += ["--tune-threads", str(self.settings.threads or 0)]
-        return shlex.join(parts)
+        # It records this environment's baseline, which only a check without --baselines-from reads.
+        return shlex.join(parts) + (", then check without --baselines-from" if self._across_environments else "")
 
     def _display(self, path: Path) -> str:
         try:
@@ -380,6 +393,10 @@ class TuneFixture:
             return str(path)
 
     def _record(self, verdict: Verdict, result, *, seconds: float, baseline=None) -> Verdict:
+        """Hand the verdict's row to the session's table and to --junitxml; returns the verdict as reported."""
+        if self._across_environments:  # a reader of the failure must see that two environments were compared
+            verdict = dataclasses.replace(
+                verdict, message=f"judged against environment {self.baseline_environment}: {verdict.message}")
         search, replay = verdict.search, verdict.replay
         row = {
             "test": self.nodeid, "status": verdict.status.value, "best": verdict.best,

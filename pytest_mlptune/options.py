@@ -30,6 +30,9 @@ OPTIONS = (
     ("--update-baselines", "tune_update_baselines", None,
      "write or refresh the baselines of the tuning tests run (command line only: refused in the ini file or addopts)"),
     ("--baselines-dir", "tune_baselines_dir", None, f"where baselines live (default {DEFAULT_BASELINES_DIR}/ at the rootdir)"),
+    ("--baselines-from", "tune_baselines_from", str,
+     "judge against the baselines recorded in another environment, such as the TensorFlow before an upgrade: its key "
+     "under the baselines folder, or a unique part of it (tf2.21); default: this environment's own"),
     ("--tune-workers", "tune_workers", parse_positive_int,
      "train each search's trials on an embedded Dask cluster of N worker processes (default: none)"),
     ("--tune-scheduler", "tune_scheduler", str,
@@ -52,6 +55,9 @@ TOLERANCE_INI = (
 )
 
 
+METAVARS = {"--baselines-dir": "DIR", "--baselines-from": "ENV"}
+
+
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("mlptune", "regression tests for hyperparameter tuning")
     for flag, ini, parse, help_text in OPTIONS:
@@ -60,7 +66,7 @@ def add_options(parser: pytest.Parser) -> None:
             group.addoption(flag, action="store_true", default=None, dest=dest, help=help_text)
         else:
             group.addoption(flag, action="store", default=None, dest=dest, type=parse, help=help_text,
-                            metavar=flag.lstrip("-").split("-")[-1].upper() if parse else "DIR")
+                            metavar=METAVARS.get(flag) or flag.lstrip("-").split("-")[-1].upper())
         ini_type = "bool" if parse is None and flag != "--baselines-dir" else "string"
         parser.addini(ini, help=f"{help_text} [ini twin of {flag}]", type=ini_type, default=None)
     for ini, _, help_text in TOLERANCE_INI:
@@ -76,6 +82,7 @@ class TuneSettings:
     seed: int
     update: bool
     baselines_dir: Path
+    baselines_from: str | None  # another environment to judge against, as given (the plugin resolves it to a recorded key)
     repeats: int
     workers: int | None
     scheduler: str | None
@@ -162,12 +169,13 @@ def resolve_settings(config: pytest.Config) -> TuneSettings:
         ini_dir = config.getini("tune_baselines_dir") or DEFAULT_BASELINES_DIR
         base = config.inipath.parent if config.inipath else config.rootpath
         baselines_dir = Path(ini_dir) if Path(ini_dir).is_absolute() else base / ini_dir
-    return TuneSettings(
+    settings = TuneSettings(
         tune=bool(pick("tune", None, False)),
         n_calls=pick("tune_n_calls", parse_positive_int, DEFAULT_N_CALLS),
         seed=pick("tune_seed", parse_non_negative_int, DEFAULT_SEED),
         update=_update_requested(config),
         baselines_dir=baselines_dir.resolve(),
+        baselines_from=pick("tune_baselines_from", str, None) or None,
         repeats=pick("tune_repeats", parse_positive_int, DEFAULT_REPEATS),
         workers=pick("tune_workers", parse_positive_int, None),
         scheduler=pick("tune_scheduler", str, None),
@@ -177,3 +185,8 @@ def resolve_settings(config: pytest.Config) -> TuneSettings:
         floor=_from_ini(config, "tune_floor", parse_non_negative_float, DEFAULT_FLOOR),
         search_floor=_from_ini(config, "tune_search_floor", parse_non_negative_float, DEFAULT_SEARCH_FLOOR),
     )
+    if settings.update and settings.baselines_from:
+        raise pytest.UsageError(
+            f"{UPDATE_FLAG} records this environment's baselines, --baselines-from {settings.baselines_from} judges "
+            "against another's: drop --baselines-from (or the tune_baselines_from ini option) to record")
+    return settings

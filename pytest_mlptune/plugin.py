@@ -21,6 +21,7 @@ from pytest_mlptune.vacuous import BENCHMARK_ONLY_REASON, VACUOUS_PROPERTY, vacu
 SETTINGS_KEY = pytest.StashKey[TuneSettings]()
 REPORT_KEY = pytest.StashKey[TuneReport]()
 ENVIRONMENT_KEY = pytest.StashKey[str]()
+BASELINE_ENVIRONMENT_KEY = pytest.StashKey[str]()  # whose baselines checks read: this environment's, or --baselines-from's
 MARKER = "tune"
 SKIP_REASON = "needs --tune"
 
@@ -45,7 +46,20 @@ def pytest_configure(config: pytest.Config) -> None:
         _pool_for_tensorflow_started_early(settings.threads)
     config.stash[REPORT_KEY] = TuneReport()
     config.stash[ENVIRONMENT_KEY] = environment_key()
+    config.stash[BASELINE_ENVIRONMENT_KEY] = _baseline_environment(settings, own=config.stash[ENVIRONMENT_KEY])
     config.pluginmanager.register(ReportCollector(config), "mlptune-report")
+
+
+def _baseline_environment(settings: TuneSettings, *, own: str) -> str:
+    """The environment whose baselines the checks read: this one, or the recorded one --baselines-from names."""
+    from pytest_mlptune.baseline import BaselineError, environment_named
+
+    if not (settings.tune and settings.baselines_from):
+        return own
+    try:
+        return environment_named(settings.baselines_dir, settings.baselines_from)
+    except BaselineError as error:
+        raise pytest.UsageError(f"--baselines-from {settings.baselines_from}: {error}") from None
 
 
 def _pool_for_tensorflow_started_early(threads: int | None) -> None:
@@ -64,7 +78,8 @@ def _pool_for_tensorflow_started_early(threads: int | None) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return header_line(settings=config.stash[SETTINGS_KEY], environment_key=config.stash[ENVIRONMENT_KEY])
+    return header_line(settings=config.stash[SETTINGS_KEY], environment_key=config.stash[ENVIRONMENT_KEY],
+                       baseline_environment=config.stash[BASELINE_ENVIRONMENT_KEY])
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-benchmark, whose --benchmark-only marks tuning tests to skip
@@ -104,7 +119,7 @@ def mlptune(request: pytest.FixtureRequest) -> Iterator[TuneFixture]:
     settings = request.config.stash[SETTINGS_KEY]
     fixture = TuneFixture(
         settings=settings, nodeid=request.node.nodeid, environment_key=request.config.stash[ENVIRONMENT_KEY],
-        node=request.node,
+        baseline_environment=request.config.stash[BASELINE_ENVIRONMENT_KEY], node=request.node,
         tolerance=Tolerance(k=_tolerance(marker, "k", settings.k), floor=_tolerance(marker, "floor", settings.floor),
                             search_floor=_tolerance(marker, "search_floor", settings.search_floor)),
         benchmark=functools.partial(_benchmark_fixture, request),
@@ -191,10 +206,15 @@ class ReportCollector:
                     write(line)
             for line in tune_report.summary():
                 write(line)
+            judged = self.config.stash[BASELINE_ENVIRONMENT_KEY]
+            if judged != self.config.stash[ENVIRONMENT_KEY]:
+                write(f"Judged against the baselines of {judged} (--baselines-from), not this environment's "
+                      f"({self.config.stash[ENVIRONMENT_KEY]}).")
         if settings.update or not _ran_whole_suite(self.config):
             return
         unused = unused_baselines(baselines_dir=settings.baselines_dir,
-                                  environment_key=self.config.stash[ENVIRONMENT_KEY], used=tune_report.used_baselines)
+                                  environment_key=self.config.stash[BASELINE_ENVIRONMENT_KEY],
+                                  used=tune_report.used_baselines)
         if unused:
             if not (tune_report.rows or tune_report.unchecked):
                 terminalreporter.section("mlptune")

@@ -12,7 +12,7 @@ from pytest_mlptune.options import TuneSettings
 from pytest_mlptune.verdict import Status
 
 
-def header_line(*, settings: TuneSettings, environment_key: str) -> str:
+def header_line(*, settings: TuneSettings, environment_key: str, baseline_environment: str | None = None) -> str:
     if not settings.tune:
         return "mlptune: tune off (tests marked tune are skipped; run them with --tune)"
     mode = "update baselines" if settings.update else "check baselines"
@@ -23,8 +23,9 @@ def header_line(*, settings: TuneSettings, environment_key: str) -> str:
         repeats += f", TensorFlow threads {settings.threads or 'one per core'}"
     if settings.workers or settings.scheduler:
         repeats += f", on Dask ({f'{settings.workers} workers' if settings.workers else settings.scheduler})"
+    against = f" (judged against {baseline_environment}'s)" if baseline_environment not in (None, environment_key) else ""
     return (f"mlptune: tune on ({mode}), n_calls {settings.n_calls}, seed {settings.seed}{repeats}, "
-            f"environment {environment_key}, baselines {settings.baselines_dir}")
+            f"environment {environment_key}, baselines {settings.baselines_dir}{against}")
 
 
 @dataclass(slots=True)

@@ -208,12 +208,23 @@ def unfailable_verdict(*, replay_bound: float, replay_baseline: float, search_bo
                            f"{update_command}")
 
 
-def new_verdict(*, best: float | None = None, environment_key: str, update_command: str) -> Verdict:
-    """No baseline yet; `best` is None when this is found before the search (which then does not run)."""
+def new_verdict(*, best: float | None = None, environment_key: str, update_command: str,
+                recorded_elsewhere: Sequence[str] = ()) -> Verdict:
+    """No baseline yet; `best` is None when this is found before the search (which then does not run).
+
+    `recorded_elsewhere`: other environments that have this test's baseline (after a TensorFlow
+    upgrade, the old one), offered before recording: a new baseline would accept whatever this
+    environment does.
+    """
     found = f" (best {best:.4f})" if best is not None else ""
+    fix = f"create it with: {update_command}"
+    if recorded_elsewhere:
+        last = recorded_elsewhere[-1]
+        where = (f"it has one in {last}" if len(recorded_elsewhere) == 1 else
+                 f"it has baselines in {len(recorded_elsewhere)} other environments, the last {last}")
+        fix = f"{where}: judge against it with --baselines-from={last}, or create one here with: {update_command}"
     return Verdict(status=Status.NEW, best=best,
-                   message=f"no baseline for this test in environment {environment_key}{found}; "
-                           f"create it with: {update_command}")
+                   message=f"no baseline for this test in environment {environment_key}{found}; {fix}")
 
 
 def unusable_verdict(*, best: float | None = None, location: str, problem: str, update_command: str) -> Verdict:

@@ -11,8 +11,10 @@ from pytest_mlptune.baseline import (
     Spread,
     all_baselines,
     baseline_path,
+    environment_named,
     file_name_for,
     read_baseline,
+    recorded_environments,
     write_baseline,
 )
 
@@ -169,3 +171,50 @@ def test_a_killed_write_s_temporary_file_is_not_a_baseline(tmp_path):
     write_baseline(tmp_path / "env" / "a.json", example())
     (tmp_path / "env" / ".a.x1y2.tmp.json").write_text('{"sch')  # what atomic_path leaves after a SIGKILL
     assert [p.name for p, _ in all_baselines(tmp_path)] == ["a.json"]
+
+
+KEYS = ["linux-x86_64-py3.11-tf2.9-keras2", "linux-x86_64-py3.11-tf2.10-keras2", "linux-x86_64-py3.11-tf2.15-keras2",
+        "linux-x86_64-py3.11-tf2.21-keras3", "linux-aarch64-py3.11-tf2.21-keras3"]
+
+
+@pytest.fixture
+def recorded(tmp_path):
+    for key in KEYS:
+        (tmp_path / key).mkdir()
+        (tmp_path / key / ("t--a.json" if "tf2.1" in key else "t--b.json")).write_text("{}")
+    (tmp_path / "empty-tf3.0").mkdir()  # a folder without baselines is no recorded environment
+    return tmp_path
+
+
+def test_recorded_environments_are_listed_in_version_order_and_by_test(recorded):
+    assert recorded_environments(recorded) == [
+        "linux-aarch64-py3.11-tf2.21-keras3", "linux-x86_64-py3.11-tf2.9-keras2", "linux-x86_64-py3.11-tf2.10-keras2",
+        "linux-x86_64-py3.11-tf2.15-keras2", "linux-x86_64-py3.11-tf2.21-keras3"]
+    assert recorded_environments(recorded, "t.py::a") == ["linux-x86_64-py3.11-tf2.10-keras2",
+                                                          "linux-x86_64-py3.11-tf2.15-keras2"]
+    assert recorded_environments(recorded / "missing") == []
+
+
+@pytest.mark.parametrize(("wanted", "found"), [
+    ("linux-x86_64-py3.11-tf2.15-keras2", "linux-x86_64-py3.11-tf2.15-keras2"),
+    ("tf2.15", "linux-x86_64-py3.11-tf2.15-keras2"),
+    ("tf2.9", "linux-x86_64-py3.11-tf2.9-keras2"),
+    ("x86_64-py3.11-tf2.21", "linux-x86_64-py3.11-tf2.21-keras3"),
+    ("aarch64", "linux-aarch64-py3.11-tf2.21-keras3"),
+])
+def test_an_environment_is_named_by_its_key_or_a_run_of_its_parts(recorded, wanted, found):
+    assert environment_named(recorded, wanted) == found
+
+
+@pytest.mark.parametrize(("wanted", "message"), [
+    ("tf2.1", "no environment under .* is 'tf2.1'; recorded: linux-aarch64-py3.11-tf2.21-keras3, "),
+    ("tf3.0", "no environment under .* is 'tf3.0'"),
+    ("tf2.21", "'tf2.21' names several environments \\(linux-aarch64-py3.11-tf2.21-keras3, "
+               "linux-x86_64-py3.11-tf2.21-keras3\\); give more of the key"),
+    ("keras2-x", "no environment"),
+])
+def test_a_name_that_is_no_recorded_environment_or_several_is_refused(recorded, wanted, message):
+    with pytest.raises(BaselineError, match=message):
+        environment_named(recorded, wanted)
+    with pytest.raises(BaselineError, match="there are no baselines under"):
+        environment_named(recorded / "missing", wanted)

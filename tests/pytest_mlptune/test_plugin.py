@@ -94,6 +94,22 @@ def test_lifecycle(run, tuning_project, monkeypatch):
     row = json.loads(junit_properties(tuning_project.path / "better.xml", "test_blobs[8]")["mlptune_row"])
     assert row["status"] == "improved" and row["replay_beside_search"] is False
 
+    # A TensorFlow upgrade: this environment has no baseline, the one before it has. The check says so
+    # before recording anything, and judges against the old one when asked.
+    before = "linux-x86_64-py3.11-tf9.1-keras9"  # never this environment's key, whatever TensorFlow runs the suite
+    path.parent.rename(path.parent.with_name(before))
+    moved = path.parent.with_name(before) / path.name
+    moved.write_text(json.dumps({**json.loads(moved.read_text()), "environment_key": before}, indent=2))
+    upgraded = run("--tune")
+    upgraded.assert_outcomes(failed=1)
+    upgraded.stdout.fnmatch_lines([f"*no baseline for this test in environment *; it has one in {before}: judge against "
+                                   f"it with --baselines-from={before}, or create one here with: mlptune baselines*"])
+    across = run("--tune", "--baselines-from", "tf9.1", quality="bad")
+    across.assert_outcomes(passed=1)
+    across.stdout.fnmatch_lines(["mlptune: tune on (check baselines), *(judged against linux-x86_64-py3.11-tf9.1-keras9's)",
+                                 "*test_blobs.py::test_blobs[[]8]*+0.0000*ok*",
+                                 f"Judged against the baselines of {before} (--baselines-from), not this environment's *"])
+
 
 @pytest.mark.slow  # an end-to-end run: make test-slow
 def test_under_xdist_each_worker_writes_its_baselines_and_the_controller_sums_up(tuning_project):
@@ -194,6 +210,31 @@ def test_a_path_after_an_option_that_moved_the_rootdir_is_refused(pytester, monk
     anchored = pytester.runpytest_subprocess(".", flag, str(outside), "-p", "no:randomly")
     anchored.assert_outcomes(passed=1)
     anchored.stdout.fnmatch_lines([f"rootdir: {pytester.path}"])
+
+
+def test_baselines_from_names_one_recorded_environment_and_never_records(pytester):
+    pytester.makepyfile("def test_nothing(): pass")
+    recorded = ["linux-x86_64-py3.11-tf9.1-keras9", "linux-x86_64-py3.11-tf9.2-keras9"]  # never this environment's
+    for key in recorded:
+        (pytester.path / "baselines" / key).mkdir(parents=True)
+        (pytester.path / "baselines" / key / "test_x--test_y.json").write_text("{}")
+    named = pytester.runpytest_subprocess("--tune", "--baselines-from", "tf9.2")
+    named.stdout.fnmatch_lines([f"mlptune: tune on (check baselines), *, baselines {pytester.path}/baselines "
+                                f"(judged against {recorded[1]}'s)"])
+    for wanted, message in [("tf9.3", f"no environment under {pytester.path}/baselines is 'tf9.3'; recorded: "
+                                      f"{', '.join(recorded)}"),
+                            ("keras9", f"'keras9' names several environments ({', '.join(recorded)}); give more of the key")]:
+        refused = pytester.runpytest_subprocess("--tune", "--baselines-from", wanted)
+        assert refused.ret == pytest.ExitCode.USAGE_ERROR
+        refused.stderr.fnmatch_lines([f"ERROR: --baselines-from {wanted}: {message}"])
+    pytester.makeini("[pytest]\ntune_baselines_from = tf9.1\n")
+    from_ini = pytester.runpytest_subprocess("--tune")
+    from_ini.stdout.fnmatch_lines([f"mlptune: tune on (check baselines), *(judged against {recorded[0]}'s)"])
+    recording = pytester.runpytest_subprocess("--tune", "--update-baselines")
+    assert recording.ret == pytest.ExitCode.USAGE_ERROR
+    recording.stderr.fnmatch_lines(["ERROR: --update-baselines records this environment's baselines, --baselines-from "
+                                    "tf9.1 judges against another's: drop --baselines-from (or the "
+                                    "tune_baselines_from ini option) to record"])
 
 
 def test_ini_twins_and_cli_precedence(pytester):

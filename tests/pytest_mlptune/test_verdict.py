@@ -185,6 +185,13 @@ def test_every_status_has_its_message():
     before_search = new_verdict(environment_key="env", update_command=command)  # found before any trial: no best
     assert before_search.best is None and before_search.message == (
         "no baseline for this test in environment env; create it with: " + command)
+    # after a TensorFlow upgrade: the old environment's baseline is offered before recording a new one
+    upgraded = new_verdict(environment_key="tf2.22", update_command=command, recorded_elsewhere=["tf2.21"])
+    assert upgraded.message == ("no baseline for this test in environment tf2.22; it has one in tf2.21: judge against "
+                                "it with --baselines-from=tf2.21, or create one here with: " + command)
+    several = new_verdict(environment_key="tf2.22", update_command=command, recorded_elsewhere=["tf2.15", "tf2.21"])
+    assert "; it has baselines in 2 other environments, the last tf2.21: judge against it with --baselines-from=tf2.21" \
+        in several.message
 
 
 def test_a_check_that_cannot_fail_is_known_before_the_search_from_the_bounds_alone():
