@@ -44,13 +44,15 @@ def _results_dir(tmp_path_factory) -> Path:
     return path
 
 
-def run_case(*, family: str, mutation: str, baselines: Path, out: Path, update: bool = False) -> dict:
+def run_case(*, family: str, mutation: str, baselines: Path, out: Path, update: bool = False,
+             python: str = sys.executable, extra_args: tuple[str, ...] = ()) -> dict:
+    """One case in its own pytest process (`python`: another environment's interpreter, as across_environments runs)."""
     env = {**os.environ, "MLPTUNE_PANEL_FAMILY": family, "MLPTUNE_PANEL_MUTATION": mutation,
            "MLPTUNE_PANEL_OUT": str(out), "TF_CPP_MIN_LOG_LEVEL": "3"}
     if mutation in MUTATIONS:
         env.update(MUTATIONS[mutation].environment)
-    command = [sys.executable, "-m", "pytest", CASE, "--tune", "--n-calls", "10", "--baselines-dir", str(baselines),
-               "-p", "no:cacheprovider", "-p", "no:randomly", "--benchmark-disable", "-q"]
+    command = [python, "-m", "pytest", CASE, "--tune", "--n-calls", "10", "--baselines-dir", str(baselines),
+               "-p", "no:cacheprovider", "-p", "no:randomly", "--benchmark-disable", "-q", *extra_args]
     if update:
         command += ["--update-baselines", "--tune-repeats", os.environ.get("MLPTUNE_PANEL_REPEATS", "1")]
     completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -85,8 +87,9 @@ GATE_TEST = "tests/tuning/test_reference.py::test_reference_mlp[{family}]"
 CASE_TEST = f"{CASE}::test_case"
 
 
-def _adopt_gate_baseline(family: str, baselines: Path) -> bool:
-    """Use the tuning gate's committed baseline of `family` as the case's own; False if there is none.
+def _adopt_gate_baseline(family: str, baselines: Path, key: str | None = None) -> bool:
+    """Use the tuning gate's committed baseline of `family` (in environment `key`, default this one) as
+    the case's own; False if there is none.
 
     The gate's test and the unchanged case run the same search (family, seed, budget, model), so
     recording the case's baseline again would repeat the gate's work. CI's cases then judge their
@@ -99,7 +102,7 @@ def _adopt_gate_baseline(family: str, baselines: Path) -> bool:
 
     if family not in GATE_FAMILIES:  # the CNN is the panel's own family
         return False
-    key = environment_key()
+    key = key or environment_key()
     committed = read_baseline(baseline_path(ROOT / "baselines", key, GATE_TEST.format(family=family)))
     if committed is None:
         return False
