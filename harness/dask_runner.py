@@ -110,8 +110,12 @@ def connect(address: ClusterAddress):
 
     with dask.config.set(DASK_CONFIG):
         if address.workers is not None:
+            # No dashboard; the scheduler's HTTP server (health and metrics) still starts, by default on
+            # 8787, and a second search's cluster (two runs at once, xdist workers) then warned "Port
+            # 8787 is already in use. Perhaps you already have a cluster running?". Any free port will do.
             cluster = LocalCluster(n_workers=address.workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=40)
+                                   dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
+                                   silence_logs=40)
             return Client(cluster, set_as_default=False)
         where = address.scheduler or f"the scheduler file {address.scheduler_file}"
         try:

@@ -170,6 +170,26 @@ def test_workers_with_other_versions_are_refused(digits, digits_model, monkeypat
         run_search(create_model=digits_model, data=digits, workers=1, **FAST)
 
 
+def test_an_embedded_cluster_leaves_dask_s_usual_http_port_alone():
+    # Two searches at once (or xdist workers, or the user's own Dask dashboard) hold port 8787 in turn.
+    import socket
+    import warnings
+
+    from harness.dask_runner import ClusterAddress, connect
+
+    with socket.socket() as held, warnings.catch_warnings(record=True) as caught:
+        try:
+            held.bind(("", 8787))
+            held.listen()
+        except OSError:
+            pass  # held by something else already, which is the case this test is about
+        warnings.simplefilter("always")
+        client = connect(ClusterAddress(workers=1))
+        client.cluster.close()
+        client.close()
+    assert not [w for w in caught if "already in use" in str(w.message)]
+
+
 def test_one_of_workers_and_scheduler(digits, digits_model):
     with pytest.raises(InputError, match="give one of workers, scheduler and scheduler_file, not workers and scheduler"):
         run_search(create_model=digits_model, data=digits, workers=1, scheduler="tcp://x:1", **FAST)
