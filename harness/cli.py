@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.argument_types import parse_non_negative_int, parse_positive_float, parse_positive_int
+from harness.environment import installed_version
 from harness.errors import InputError
 from harness.initial_design import INITIAL_DESIGNS, default_initial_points
 from harness.objective import OBJECTIVE_SCALES
@@ -52,19 +53,11 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _installed_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("pytest-mlptune")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "(not installed)"
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="mlptune",
                            description="Bayesian hyperparameter tuning of Keras models, and its regression tests.")
-    parser.add_argument("--version", action="version", version=f"pytest-mlptune {_installed_version()}")
+    version = installed_version(("pytest-mlptune",)) or "(not installed)"  # a source tree never installed
+    parser.add_argument("--version", action="version", version=f"pytest-mlptune {version}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     tune = commands.add_parser("tune", help="run a hyperparameter search by hand",

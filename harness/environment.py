@@ -18,7 +18,8 @@ _TRACKED = {
 }
 
 
-def _version(distributions: tuple[str, ...]) -> str | None:
+def installed_version(distributions: tuple[str, ...]) -> str | None:
+    """The version of the first of `distributions` that is installed; None if none is."""
     for name in distributions:
         try:
             return metadata.version(name)
@@ -31,7 +32,7 @@ def environment() -> dict[str, str | None]:
     """Versions of Python and the numerical stack, and the platform."""
     info: dict[str, str | None] = {"python": platform.python_version()}
     for key, names in _TRACKED.items():
-        info[key] = _version(names)
+        info[key] = installed_version(names)
     info["platform"] = f"{platform.system()}-{platform.machine()}".lower()
     return info
 

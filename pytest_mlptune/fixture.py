@@ -229,9 +229,9 @@ class TuneFixture:
             return None, unusable_verdict(best=best, location=location, problem=str(error),
                                           update_command=self.update_command())
         if baseline is None:
-            elsewhere = [] if self._across_environments else [
-                key for key in recorded_environments(self.settings.baselines_dir, self.nodeid)
-                if key != self.environment_key]
+            # (this environment is never among them: its file is the one just found missing)
+            elsewhere = [] if self._across_environments else recorded_environments(self.settings.baselines_dir,
+                                                                                  self.nodeid)
             return None, new_verdict(best=best, environment_key=self.baseline_environment,
                                      update_command=self.update_command(), recorded_elsewhere=elsewhere)
         problems = comparability_problems(

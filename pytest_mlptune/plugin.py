@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_mlptune.baseline import BaselineError, environment_named
 from pytest_mlptune.fixture import BASELINE_PROPERTY, ROW_PROPERTY, Tolerance, TuneFixture
 from pytest_mlptune.options import TuneSettings, add_options, parse_non_negative_float, resolve_settings
 from pytest_mlptune.report import TuneReport, header_line, unused_baselines
@@ -52,8 +53,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _baseline_environment(settings: TuneSettings, *, own: str) -> str:
     """The environment whose baselines the checks read: this one, or the recorded one --baselines-from names."""
-    from pytest_mlptune.baseline import BaselineError, environment_named
-
     if not (settings.tune and settings.baselines_from):
         return own
     try:
